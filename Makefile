@@ -1,0 +1,71 @@
+# procwatch — `make run` for the demo, `make test` for everything CI checks.
+
+GO        ?= go
+# Integration tests start real ZooKeeper servers (JVMs); a slow CI machine
+# running several test binaries with -race needs room.
+TESTFLAGS ?= -race -count=1 -timeout 20m
+FUZZTIME  ?= 30s
+
+# Debian packages the tests need, installed only when missing:
+#   zookeeper      real servers for internal/zktest (checked: zookeeper.jar and java)
+#   python3-kazoo  a second ZooKeeper client, for interop tests (checked: dpkg)
+#   prometheus     promtool and a server for scrape tests (checked: promtool),
+#                  without its recommended exporters
+# zookeeperd is never installed: it starts a system service.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# env inside sudo: sudo drops the caller's environment.
+APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -y -q
+
+.PHONY: all deps build test lint vet fmt-check bench fuzz run clean
+
+all: build
+
+deps:
+	@set -e; missing=""; \
+	{ [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null; } || missing="$$missing zookeeper"; \
+	dpkg-query -W -f='$${Status}' python3-kazoo 2>/dev/null | grep -q 'ok installed' || missing="$$missing python3-kazoo"; \
+	need_prom=""; [ -x /usr/bin/promtool ] || need_prom=prometheus; \
+	if [ -n "$$missing$$need_prom" ]; then \
+		echo "deps: installing$$missing $$need_prom"; \
+		$(APT) update; \
+		if [ -n "$$missing" ]; then $(APT) install $$missing; fi; \
+		if [ -n "$$need_prom" ]; then $(APT) install --no-install-recommends prometheus; fi; \
+	fi
+
+# Builds every command under cmd/ into bin/; nothing to do until one exists.
+build:
+	@if [ -d cmd ]; then $(GO) build -o bin/ ./cmd/...; else echo "build: no commands under cmd/ yet"; fi
+
+test: deps lint
+	$(GO) test $(TESTFLAGS) ./...
+
+lint: fmt-check vet
+
+fmt-check:
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs each fuzz target for FUZZTIME; go test -fuzz takes one target at a time.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+		for target in $$(echo "$$list" | grep '^Fuzz'); do \
+			echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# The demo. A later issue fills it in; for now it says what it will do.
+run:
+	@echo "make run will start a local ZooKeeper (internal/zktest), a procwatch agent"
+	@echo "and a few demo processes, then use procctl to change the watched globs and"
+	@echo "show the agent's /metrics following each change. Not wired up yet."
+
+clean:
+	rm -rf bin/
