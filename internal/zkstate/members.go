@@ -1,0 +1,217 @@
+package zkstate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// Member is what a live instance publishes in its listener node. It holds
+// nothing secret: anyone who can read the tree sees it.
+type Member struct {
+	ID        string    `json:"id"`
+	Hostname  string    `json:"hostname"`
+	PID       int       `json:"pid"`
+	Program   string    `json:"program"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+func (s *Store[T]) initMember() error {
+	id := s.o.memberID
+	if id == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return fmt.Errorf("zkstate: member id: %w", err)
+		}
+		id = hex.EncodeToString(b[:])
+	}
+	host, _ := os.Hostname()
+	program := s.o.program
+	if program == "" {
+		program = filepath.Base(os.Args[0])
+	}
+	data, err := json.Marshal(Member{
+		ID:        id,
+		Hostname:  host,
+		PID:       os.Getpid(),
+		Program:   program,
+		Version:   s.o.version,
+		StartedAt: time.Now().UTC().Truncate(time.Second),
+	})
+	if err != nil {
+		return fmt.Errorf("zkstate: member info: %w", err)
+	}
+	s.memberID = id
+	s.memberPath = s.listenersPath + "/" + id
+	s.memberData = data
+	return nil
+}
+
+// register creates this instance's ephemeral listener node. A node of the
+// same name left by an earlier session of ours (declared lost by us, not yet
+// expired by the server) is replaced, so the registry shows the live session.
+func (s *Store[T]) register(ctx context.Context) error {
+	for {
+		_, err := call(ctx, s.sess, s.closed, func() (string, error) {
+			return s.sess.conn.Create(s.memberPath, s.memberData, zk.FlagEphemeral, s.acl)
+		})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, zk.ErrNodeExists) {
+			return fmt.Errorf("zkstate: register %s: %w", s.memberPath, err)
+		}
+		type exists struct {
+			ok bool
+			st *zk.Stat
+		}
+		e, err := call(ctx, s.sess, s.closed, func() (exists, error) {
+			ok, st, err := s.sess.conn.Exists(s.memberPath)
+			return exists{ok, st}, err
+		})
+		if err != nil {
+			return fmt.Errorf("zkstate: register %s: %w", s.memberPath, err)
+		}
+		if !e.ok {
+			continue
+		}
+		if e.st.EphemeralOwner == s.sess.conn.SessionID() {
+			return nil
+		}
+		_, err = call(ctx, s.sess, s.closed, func() (struct{}, error) {
+			return struct{}{}, s.sess.conn.Delete(s.memberPath, e.st.Version)
+		})
+		if err != nil && !errors.Is(err, zk.ErrNoNode) && !errors.Is(err, zk.ErrBadVersion) {
+			return fmt.Errorf("zkstate: replace stale %s: %w", s.memberPath, err)
+		}
+	}
+}
+
+// MemberID returns this instance's id in the listeners registry, or "" under
+// WithoutMembership.
+func (s *Store[T]) MemberID() string { return s.memberID }
+
+// Members lists the live instances, sorted by hostname then id. A node whose
+// data is not valid member JSON is listed with its id only.
+func (s *Store[T]) Members(ctx context.Context) ([]Member, error) {
+	children, err := retry(ctx, s.sess, s.closed, func() ([]string, error) {
+		c, _, err := s.sess.conn.Children(s.listenersPath)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zkstate: list %s: %w", s.listenersPath, err)
+	}
+	return s.readMembers(ctx, children)
+}
+
+func (s *Store[T]) readMembers(ctx context.Context, children []string) ([]Member, error) {
+	members := make([]Member, 0, len(children))
+	for _, c := range children {
+		data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
+			d, _, err := s.sess.conn.Get(s.listenersPath + "/" + c)
+			return d, err
+		})
+		if errors.Is(err, zk.ErrNoNode) {
+			continue // left while we listed
+		}
+		if err != nil {
+			return nil, fmt.Errorf("zkstate: read member %s: %w", c, err)
+		}
+		var m Member
+		if json.Unmarshal(data, &m) != nil {
+			m = Member{}
+		}
+		m.ID = c
+		members = append(members, m)
+	}
+	sort.Slice(members, func(i, j int) bool {
+		if members[i].Hostname != members[j].Hostname {
+			return members[i].Hostname < members[j].Hostname
+		}
+		return members[i].ID < members[j].ID
+	})
+	return members, nil
+}
+
+// WatchMembers sends the full member list now and after every change, until
+// ctx ends or the Store closes; then the channel is closed. A reader that
+// falls behind gets the latest list, not every intermediate one.
+func (s *Store[T]) WatchMembers(ctx context.Context) <-chan []Member {
+	out := make(chan []Member, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(out)
+		backoff := 100 * time.Millisecond
+		var last []Member
+		first := true
+		for {
+			type childrenW struct {
+				c  []string
+				ch <-chan zk.Event
+			}
+			r, err := call(ctx, s.sess, s.closed, func() (childrenW, error) {
+				c, _, ch, err := s.sess.conn.ChildrenW(s.listenersPath)
+				return childrenW{c, ch}, err
+			})
+			var members []Member
+			if err == nil {
+				members, err = s.readMembers(ctx, r.c)
+			}
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-s.closed:
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(backoff*2, 2*time.Second)
+				continue
+			}
+			backoff = 100 * time.Millisecond
+			if first || !sameMembers(last, members) {
+				first = false
+				last = members
+				select {
+				case <-out: // drop the unread older list
+				default:
+				}
+				out <- members
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.closed:
+				return
+			case <-r.ch:
+			}
+		}
+	}()
+	return out
+}
+
+func sameMembers(a, b []Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

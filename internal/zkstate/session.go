@@ -1,0 +1,472 @@
+package zkstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// SessionEventKind says what happened to a Session.
+type SessionEventKind int
+
+const (
+	// SessionConnected is the first session established by a Session.
+	SessionConnected SessionEventKind = iota + 1
+	// SessionDisconnected means the connection dropped; the session may live on.
+	SessionDisconnected
+	// SessionReconnected means the connection came back with the same session:
+	// ephemeral nodes and watches survived.
+	SessionReconnected
+	// SessionLost means the session is gone: the server said it expired, or
+	// the client was disconnected for longer than the session timeout (the Go
+	// client only learns of an expiry after it reconnects, so waiting for the
+	// server's word would keep a partitioned instance believing in ephemeral
+	// nodes that no longer exist).
+	SessionLost
+	// SessionReestablished follows SessionLost: a usable session exists again,
+	// and everything tied to the old one (ephemeral nodes, watches, locks)
+	// must be rebuilt.
+	SessionReestablished
+)
+
+// String returns the kind in lower case, for logs.
+func (k SessionEventKind) String() string {
+	switch k {
+	case SessionConnected:
+		return "connected"
+	case SessionDisconnected:
+		return "disconnected"
+	case SessionReconnected:
+		return "reconnected"
+	case SessionLost:
+		return "lost"
+	case SessionReestablished:
+		return "reestablished"
+	}
+	return fmt.Sprintf("SessionEventKind(%d)", int(k))
+}
+
+// SessionEvent is one transition of a Session, delivered in order and never
+// dropped (unlike go-zookeeper's six-slot event channel).
+type SessionEvent struct {
+	Kind      SessionEventKind
+	SessionID int64
+}
+
+// Session is a ZooKeeper connection with the session semantics zkstate needs:
+// it waits for a real session, turns the client's state changes into ordered
+// SessionEvents, and declares a session lost after a disconnect longer than
+// the session timeout. Several Stores may share one Session.
+type Session struct {
+	conn    *zk.Conn
+	servers string
+	o       sessionOptions
+
+	connected   atomic.Bool
+	expirations atomic.Uint64
+
+	// The client's event callback must never block, so it only appends raw
+	// events here; dispatch turns them into SessionEvents in order.
+	qmu    sync.Mutex
+	queue  []zk.Event
+	signal chan struct{}
+
+	// Owned by the dispatch goroutine.
+	sessionID int64
+	lost      bool
+	everUp    bool
+	lossTimer *time.Timer
+
+	smu    sync.Mutex
+	subs   map[int]func(SessionEvent)
+	nextID int
+
+	hasSession chan struct{} // closed at the first session
+	firstOnce  sync.Once
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	wg        sync.WaitGroup // dispatch and every call still in flight
+}
+
+// NewSession starts connecting to servers (host:port, comma separated or
+// several entries) and returns at once; the client keeps trying in the
+// background until Close. Use WaitConnected, or Connect, to wait for a
+// session.
+func NewSession(servers []string, opts ...SessionOption) (*Session, error) {
+	o := defaultSessionOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var list []string
+	for _, s := range servers {
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				list = append(list, part)
+			}
+		}
+	}
+	if len(list) == 0 {
+		return nil, errors.New("zkstate: no ZooKeeper servers given")
+	}
+	s := &Session{
+		servers:    strings.Join(list, ","),
+		o:          o,
+		signal:     make(chan struct{}, 1),
+		subs:       map[int]func(SessionEvent){},
+		hasSession: make(chan struct{}),
+		closed:     make(chan struct{}),
+	}
+	dialer := o.dialer
+	if dialer == nil {
+		dialer = net.DialTimeout
+	}
+	conn, _, err := zk.Connect(list, o.timeout,
+		zk.WithEventCallback(s.onEvent),
+		zk.WithLogger(zkLogger{s.o.logger}),
+		zk.WithLogInfo(false),
+		zk.WithDialer(dialer),
+		zk.WithMaxBufferSize(o.maxBuffer),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("zkstate: connect to %s: %w", s.servers, err)
+	}
+	s.conn = conn
+	for _, a := range o.auth {
+		// AddAuth queues until the connection is up and go-zookeeper replays
+		// the credentials after every reconnect, including a new session.
+		a := a
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := conn.AddAuth(a.scheme, a.auth); err != nil && !errors.Is(err, zk.ErrClosing) && !errors.Is(err, zk.ErrConnectionClosed) {
+				s.o.logger.Error("zkstate: adding ZooKeeper credentials failed", "scheme", a.scheme, "err", err)
+			}
+		}()
+	}
+	s.wg.Add(1)
+	go s.dispatch()
+	return s, nil
+}
+
+// Connect is NewSession followed by WaitConnected; if no session is
+// established before ctx ends, the connection is closed and an error wrapping
+// ErrNotConnected names the servers.
+func Connect(ctx context.Context, servers []string, opts ...SessionOption) (*Session, error) {
+	s, err := NewSession(servers, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.WaitConnected(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// WaitConnected blocks until the Session has had its first session, or ctx
+// ends (ErrNotConnected, naming the servers), or the Session is closed.
+func (s *Session) WaitConnected(ctx context.Context) error {
+	select {
+	case <-s.hasSession:
+		return nil
+	case <-s.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("%w: ZooKeeper at %s is unreachable (%v)", ErrNotConnected, s.servers, context.Cause(ctx))
+	}
+}
+
+// waitUsable blocks until the Session is connected now (not merely once).
+func (s *Session) waitUsable(ctx context.Context) error {
+	for {
+		if s.connected.Load() {
+			return nil
+		}
+		ch, cancel := s.notify()
+		if s.connected.Load() {
+			cancel()
+			return nil
+		}
+		select {
+		case <-ch:
+			cancel()
+		case <-s.closed:
+			cancel()
+			return ErrClosed
+		case <-ctx.Done():
+			cancel()
+			return fmt.Errorf("%w: ZooKeeper at %s is unreachable (%v)", ErrNotConnected, s.servers, context.Cause(ctx))
+		}
+	}
+}
+
+// notify returns a channel that receives a value at the next SessionEvent.
+func (s *Session) notify() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	cancel := s.subscribe(func(SessionEvent) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	})
+	return ch, cancel
+}
+
+// Conn returns the underlying go-zookeeper connection, for operations zkstate
+// does not wrap. Watches set through it are the caller's to re-arm.
+func (s *Session) Conn() *zk.Conn { return s.conn }
+
+// Servers returns the server list as given, comma separated, for messages.
+func (s *Session) Servers() string { return s.servers }
+
+// Connected reports whether the client holds a live session right now.
+func (s *Session) Connected() bool { return s.connected.Load() }
+
+// Expirations returns how many sessions were lost, by the server's expiry or
+// by a disconnect longer than the session timeout.
+func (s *Session) Expirations() uint64 { return s.expirations.Load() }
+
+// SessionID returns the current session id, 0 while none exists.
+func (s *Session) SessionID() int64 { return s.conn.SessionID() }
+
+// Timeout returns the session timeout the Session asked for.
+func (s *Session) Timeout() time.Duration { return s.o.timeout }
+
+// Subscribe calls fn for every SessionEvent, in order, from one goroutine.
+// fn must not block: it delays every other subscriber. The returned func
+// removes the subscription.
+func (s *Session) Subscribe(fn func(SessionEvent)) (cancel func()) {
+	return s.subscribe(fn)
+}
+
+func (s *Session) subscribe(fn func(SessionEvent)) func() {
+	s.smu.Lock()
+	id := s.nextID
+	s.nextID++
+	s.subs[id] = fn
+	s.smu.Unlock()
+	return func() {
+		s.smu.Lock()
+		delete(s.subs, id)
+		s.smu.Unlock()
+	}
+}
+
+// Close ends the session: ephemeral nodes it owns disappear at once, every
+// call in flight returns, and every goroutine of the Session has ended when
+// Close returns. Stores using it should be closed first.
+func (s *Session) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.conn.Close()
+		s.wg.Wait()
+	})
+}
+
+func (s *Session) onEvent(ev zk.Event) {
+	if ev.Type != zk.EventSession {
+		return
+	}
+	s.qmu.Lock()
+	s.queue = append(s.queue, ev)
+	s.qmu.Unlock()
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Session) dispatch() {
+	defer s.wg.Done()
+	lossC := make(chan struct{}, 1)
+	for {
+		select {
+		case <-s.closed:
+			if s.lossTimer != nil {
+				s.lossTimer.Stop()
+			}
+			s.connected.Store(false)
+			return
+		case <-lossC:
+			if !s.connected.Load() && !s.lost && s.everUp {
+				s.declareLost()
+			}
+		case <-s.signal:
+			s.qmu.Lock()
+			q := s.queue
+			s.queue = nil
+			s.qmu.Unlock()
+			for _, ev := range q {
+				s.handle(ev, lossC)
+			}
+		}
+	}
+}
+
+func (s *Session) handle(ev zk.Event, lossC chan struct{}) {
+	switch ev.State {
+	case zk.StateHasSession:
+		id := s.conn.SessionID()
+		if s.lossTimer != nil {
+			s.lossTimer.Stop()
+		}
+		wasUp := s.everUp
+		prev := s.sessionID
+		s.sessionID = id
+		s.everUp = true
+		s.connected.Store(true)
+		switch {
+		case !wasUp:
+			s.firstOnce.Do(func() { close(s.hasSession) })
+			s.emit(SessionEvent{Kind: SessionConnected, SessionID: id})
+		case s.lost || (prev != 0 && prev != id):
+			if !s.lost {
+				s.expirations.Add(1)
+				s.emit(SessionEvent{Kind: SessionLost, SessionID: prev})
+			}
+			s.lost = false
+			s.emit(SessionEvent{Kind: SessionReestablished, SessionID: id})
+		default:
+			s.emit(SessionEvent{Kind: SessionReconnected, SessionID: id})
+		}
+	case zk.StateDisconnected:
+		if !s.connected.Load() {
+			return
+		}
+		s.connected.Store(false)
+		s.emit(SessionEvent{Kind: SessionDisconnected, SessionID: s.sessionID})
+		if s.lossTimer != nil {
+			s.lossTimer.Stop()
+		}
+		s.lossTimer = time.AfterFunc(s.o.timeout, func() {
+			select {
+			case lossC <- struct{}{}:
+			default:
+			}
+		})
+	case zk.StateExpired:
+		s.connected.Store(false)
+		if !s.lost && s.everUp {
+			s.declareLost()
+		}
+	case zk.StateAuthFailed:
+		s.o.logger.Error("zkstate: ZooKeeper authentication failed", "servers", s.servers)
+	}
+}
+
+func (s *Session) declareLost() {
+	s.lost = true
+	s.expirations.Add(1)
+	s.o.logger.Warn("zkstate: ZooKeeper session lost", "session", fmt.Sprintf("0x%x", s.sessionID), "timeout", s.o.timeout)
+	s.emit(SessionEvent{Kind: SessionLost, SessionID: s.sessionID})
+}
+
+func (s *Session) emit(ev SessionEvent) {
+	s.smu.Lock()
+	fns := make([]func(SessionEvent), 0, len(s.subs))
+	for _, fn := range s.subs {
+		fns = append(fns, fn)
+	}
+	s.smu.Unlock()
+	for _, fn := range fns {
+		fn(ev)
+	}
+}
+
+// call runs f, a go-zookeeper request that has no context of its own, and
+// returns early when ctx ends or stop is closed. The request then finishes in
+// the background; Close waits for it. Requests that change state must not be
+// abandoned this way: their outcome matters, so Update waits for them.
+func call[R any](ctx context.Context, s *Session, stop <-chan struct{}, f func() (R, error)) (R, error) {
+	var zero R
+	select {
+	case <-s.closed:
+		return zero, ErrClosed
+	default:
+	}
+	type result struct {
+		r   R
+		err error
+	}
+	done := make(chan result, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		r, err := f()
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, mapErr(res.err)
+	case <-ctx.Done():
+		return zero, context.Cause(ctx)
+	case <-stop:
+		return zero, ErrClosed
+	case <-s.closed:
+		return zero, ErrClosed
+	}
+}
+
+// retry runs an idempotent request like call, repeating it while the
+// failure is only a connection between servers (an election, a restarted
+// member): a read or a lock step should ride out what the client rides out.
+func retry[R any](ctx context.Context, s *Session, stop <-chan struct{}, f func() (R, error)) (R, error) {
+	backoff := 20 * time.Millisecond
+	for {
+		r, err := call(ctx, s, stop, f)
+		if err == nil || !transient(err) {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("%w (last error: %w)", context.Cause(ctx), err)
+		case <-stop:
+			return r, ErrClosed
+		case <-s.closed:
+			return r, ErrClosed
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+		if err := s.waitUsable(ctx); err != nil {
+			return r, err
+		}
+	}
+}
+
+// transient reports errors after which the same request, sent again, may
+// well succeed, and which say nothing about the request having been applied
+// except where the caller knows it is idempotent.
+func transient(err error) bool {
+	return errors.Is(err, zk.ErrNoServer) || errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrSessionMoved)
+}
+
+// mapErr adds zkstate's sentinels to go-zookeeper errors that have one.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, zk.ErrNoAuth), errors.Is(err, zk.ErrAuthFailed):
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	case errors.Is(err, zk.ErrClosing):
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// zkLogger sends go-zookeeper's log lines to slog at debug level: the client
+// logs every reconnect attempt, which is noise at the default level; zkstate
+// reports what matters itself.
+type zkLogger struct{ l *slog.Logger }
+
+func (z zkLogger) Printf(format string, args ...any) {
+	z.l.Debug("zookeeper client: " + fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,958 @@
+package zkstate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+const tracerName = "github.com/procwatch/procwatch/internal/zkstate"
+
+// snapshot is one good version of the document. It is immutable once
+// published: readers share it without copying.
+type snapshot[T any] struct {
+	value   T
+	raw     []byte
+	version int32
+	// mzxid orders documents across the payload node being deleted and
+	// re-created, where versions restart.
+	mzxid int64
+}
+
+// Store shares a value of type T, stored as a JSON document in ZooKeeper,
+// between every process that opens the same root. See the package
+// documentation for what it guarantees.
+type Store[T any] struct {
+	sess          *Session
+	root          string
+	payloadPath   string
+	listenersPath string
+	lockPath      string
+	o             options
+	validate      func(T) error
+	tracer        trace.Tracer
+	acl           []zk.ACL
+
+	cur      atomic.Pointer[snapshot[T]]
+	epoch    time.Time
+	verified atomic.Int64 // monotonic ns since epoch of the last check against the server
+	invalid  atomic.Bool
+	gap      atomic.Bool // the session was lost; the next transition is a resync
+	server   atomic.Int32
+
+	// applyMu serialises every move of the local copy, so subscribers see
+	// transitions in version order whichever goroutine observed them.
+	applyMu    sync.Mutex
+	badVersion int32
+	badMzxid   int64
+
+	subMu sync.Mutex
+	subs  map[*subscriber[T]]struct{}
+
+	writeSem chan struct{} // one Update or CompareAndSwap at a time in this process
+
+	memberID   string
+	memberPath string
+	memberData []byte
+
+	kick     chan struct{}
+	resyncCh chan struct{}
+	stats    counters
+
+	unsubscribe func()
+	closeOnce   sync.Once
+	closedFlag  atomic.Bool
+	closed      chan struct{}
+	wg          sync.WaitGroup
+}
+
+// Open opens the shared value under root (for example "/procwatch") on sess.
+//
+// With WithCreate it creates the root, the payload and the helper nodes when
+// they are absent; otherwise it waits until the payload exists (or fails at
+// once with ErrNoState under WithoutWait). It reads the payload, registers
+// this instance under listeners/ (unless WithoutMembership) and arms the
+// watch. A payload that is invalid at Open does not fail it: the Store opens
+// with no good value (Version -1, Read fails with ErrInvalidPayload) and
+// picks up the first good document that appears.
+//
+// ctx bounds only the opening; the Store lives until Close.
+func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option) (*Store[T], error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	var validate func(T) error
+	if o.validator != nil {
+		f, ok := o.validator.(func(T) error)
+		if !ok {
+			var zero T
+			return nil, fmt.Errorf("zkstate: WithValidator for %T given to a Store of %T", o.validator, zero)
+		}
+		validate = f
+	}
+	if o.initial != nil {
+		if _, ok := o.initial.(T); !ok {
+			var zero T
+			return nil, fmt.Errorf("zkstate: WithCreate value of type %T given to a Store of %T", o.initial, zero)
+		}
+	}
+	if !strings.HasPrefix(root, "/") || path.Clean(root) != root || root == "/" {
+		return nil, fmt.Errorf("zkstate: root %q must be an absolute ZooKeeper path below /, without a trailing slash", root)
+	}
+	tp := o.tracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	s := &Store[T]{
+		sess:          sess,
+		root:          root,
+		payloadPath:   root + "/payload",
+		listenersPath: root + "/listeners",
+		lockPath:      root + "/lock",
+		o:             o,
+		validate:      validate,
+		tracer:        tp.Tracer(tracerName),
+		acl:           zk.WorldACL(zk.PermAll),
+		epoch:         time.Now(),
+		subs:          map[*subscriber[T]]struct{}{},
+		writeSem:      make(chan struct{}, 1),
+		kick:          make(chan struct{}, 1),
+		resyncCh:      make(chan struct{}, 1),
+		closed:        make(chan struct{}),
+		badVersion:    -1,
+	}
+	var zero T
+	s.cur.Store(&snapshot[T]{value: zero, raw: []byte("null"), version: -1})
+	s.server.Store(-1)
+
+	if err := sess.waitUsable(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.ensureTree(ctx); err != nil {
+		return nil, err
+	}
+	watch, err := s.firstRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.unsubscribe = sess.subscribe(s.onSession)
+	if o.register {
+		if err := s.initMember(); err != nil {
+			s.unsubscribe()
+			return nil, err
+		}
+		if err := s.register(ctx); err != nil {
+			s.unsubscribe()
+			return nil, err
+		}
+	}
+	s.wg.Add(2)
+	go s.watchLoop(watch)
+	go s.sessionLoop()
+	return s, nil
+}
+
+// ensureTree creates what WithCreate asks for; without it, only the helper
+// nodes under an existing root, so a Store opened before the state exists
+// does not invent a root.
+func (s *Store[T]) ensureTree(ctx context.Context) error {
+	create := func(p string, data []byte) error {
+		_, err := call(ctx, s.sess, s.closed, func() (string, error) {
+			return s.sess.conn.Create(p, data, 0, s.acl)
+		})
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			return fmt.Errorf("zkstate: create %s: %w", p, err)
+		}
+		return nil
+	}
+	if s.o.initial != nil {
+		for i := 1; i < len(s.root); i++ {
+			if s.root[i] == '/' {
+				if err := create(s.root[:i], nil); err != nil {
+					return err
+				}
+			}
+		}
+		if err := create(s.root, nil); err != nil {
+			return err
+		}
+		data, err := encodePayload(s.o.initial.(T), nil)
+		if err != nil {
+			return err
+		}
+		if s.validate != nil {
+			if err := s.validate(s.o.initial.(T)); err != nil {
+				return fmt.Errorf("%w: initial value: %w", ErrInvalidPayload, err)
+			}
+		}
+		if len(data) > s.o.maxPayload {
+			return fmt.Errorf("%w: initial value is %d bytes, limit %d", ErrTooLarge, len(data), s.o.maxPayload)
+		}
+		if err := create(s.payloadPath, data); err != nil {
+			return err
+		}
+	} else {
+		ok, err := call(ctx, s.sess, s.closed, func() (bool, error) {
+			ok, _, err := s.sess.conn.Exists(s.root)
+			return ok, err
+		})
+		if err != nil {
+			return fmt.Errorf("zkstate: check %s: %w", s.root, err)
+		}
+		if !ok {
+			if s.o.noWait {
+				return fmt.Errorf("%w at %s", ErrNoState, s.root)
+			}
+			return nil // firstRead waits for the payload, helpers come later
+		}
+	}
+	for _, p := range []string{s.listenersPath, s.lockPath} {
+		if err := create(p, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstRead reads the payload and arms its watch, waiting for the payload to
+// appear unless WithoutWait.
+func (s *Store[T]) firstRead(ctx context.Context) (<-chan zk.Event, error) {
+	for {
+		r, err := s.getW(ctx)
+		if err == nil {
+			s.advance(r.data, r.stat, r.sent)
+			if s.o.initial == nil {
+				// The helper nodes may not have existed when Open started.
+				for _, p := range []string{s.listenersPath, s.lockPath} {
+					_, err := call(ctx, s.sess, s.closed, func() (string, error) {
+						return s.sess.conn.Create(p, nil, 0, s.acl)
+					})
+					if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+						return nil, fmt.Errorf("zkstate: create %s: %w", p, err)
+					}
+				}
+			}
+			return r.watch, nil
+		}
+		if !errors.Is(err, zk.ErrNoNode) {
+			return nil, fmt.Errorf("zkstate: read %s: %w", s.payloadPath, err)
+		}
+		if s.o.noWait {
+			return nil, fmt.Errorf("%w at %s", ErrNoState, s.root)
+		}
+		type existsW struct {
+			ok bool
+			ch <-chan zk.Event
+		}
+		e, err := call(ctx, s.sess, s.closed, func() (existsW, error) {
+			ok, _, ch, err := s.sess.conn.ExistsW(s.payloadPath)
+			return existsW{ok, ch}, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("zkstate: wait for %s: %w", s.payloadPath, err)
+		}
+		if e.ok {
+			continue
+		}
+		select {
+		case <-e.ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w at %s: %w", ErrNoState, s.root, context.Cause(ctx))
+		}
+	}
+}
+
+type getResult struct {
+	data  []byte
+	stat  *zk.Stat
+	watch <-chan zk.Event
+	sent  time.Duration
+}
+
+func (s *Store[T]) getW(ctx context.Context) (getResult, error) {
+	sent := s.now()
+	return call(ctx, s.sess, s.closed, func() (getResult, error) {
+		d, st, ch, err := s.sess.conn.GetW(s.payloadPath)
+		return getResult{d, st, ch, sent}, err
+	})
+}
+
+// get reads the payload without a watch. With fresh it first sends a sync,
+// so the answer is at least as new as anything this client was told before.
+func (s *Store[T]) get(ctx context.Context, fresh bool) (getResult, error) {
+	sent := s.now()
+	return retry(ctx, s.sess, s.closed, func() (getResult, error) {
+		if fresh {
+			if _, err := s.sess.conn.Sync(s.payloadPath); err != nil {
+				return getResult{}, err
+			}
+		}
+		d, st, err := s.sess.conn.Get(s.payloadPath)
+		return getResult{d, st, nil, sent}, err
+	})
+}
+
+func (s *Store[T]) now() time.Duration { return time.Since(s.epoch) }
+
+func (s *Store[T]) markVerified(at time.Duration) {
+	for {
+		old := s.verified.Load()
+		if int64(at) <= old || s.verified.CompareAndSwap(old, int64(at)) {
+			return
+		}
+	}
+}
+
+// advance moves the local copy to what the server returned, if it is newer,
+// and publishes the transition. Invalid documents never replace the last good
+// value; they are counted and logged once per version.
+func (s *Store[T]) advance(data []byte, stat *zk.Stat, sent time.Duration) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	cur := s.cur.Load()
+	if stat.Mzxid <= cur.mzxid {
+		if stat.Mzxid == cur.mzxid {
+			s.markVerified(sent)
+			s.gap.Store(false)
+		}
+		return
+	}
+	if stat.Mzxid <= s.badMzxid {
+		if stat.Mzxid == s.badMzxid {
+			s.markVerified(sent)
+			s.gap.Store(false)
+		}
+		return
+	}
+	s.server.Store(stat.Version)
+	v, err := decodePayload(data, s.validate)
+	if err != nil {
+		s.badVersion, s.badMzxid = stat.Version, stat.Mzxid
+		s.invalid.Store(true)
+		s.stats.invalidPayloads.Add(1)
+		s.markVerified(sent)
+		s.o.logger.Error("zkstate: ignoring invalid payload, keeping the last good value",
+			"path", s.payloadPath, "version", stat.Version, "kept_version", cur.version, "err", err)
+		return
+	}
+	next := &snapshot[T]{value: v, raw: bytes.Clone(data), version: stat.Version, mzxid: stat.Mzxid}
+	s.cur.Store(next)
+	s.invalid.Store(false)
+	s.badVersion, s.badMzxid = -1, 0
+	s.markVerified(sent)
+	s.stats.transitions.Add(1)
+	s.publish(&transition[T]{from: cur, to: next, resync: s.gap.Swap(false)})
+}
+
+// Read returns the local value without a round trip. It fails with ErrStale
+// when the value has not been verified against ZooKeeper within the
+// staleness bound (a monotonic clock measures it), so a partitioned instance
+// notices instead of serving an old value forever. The value is shared:
+// treat it as read-only.
+func (s *Store[T]) Read() (T, error) {
+	cur := s.cur.Load()
+	if s.closedFlag.Load() {
+		return cur.value, ErrClosed
+	}
+	if cur.version < 0 {
+		return cur.value, fmt.Errorf("%w: no valid document at %s yet", ErrInvalidPayload, s.payloadPath)
+	}
+	if age := s.now() - time.Duration(s.verified.Load()); age > s.o.maxStaleness {
+		return cur.value, fmt.Errorf("%w: last verified %s ago, bound %s", ErrStale, age.Round(time.Millisecond), s.o.maxStaleness)
+	}
+	return cur.value, nil
+}
+
+// Info describes the local copy, as DirtyRead returns it.
+type Info struct {
+	// Version of the value returned; -1 when no good document was read yet.
+	Version int32
+	// ServerVersion is the newest version seen on the server, good or not.
+	ServerVersion int32
+	// Age is the time since the copy was last verified against the server.
+	Age time.Duration
+	// Stale is Age beyond the staleness bound: Read would fail.
+	Stale bool
+	// Invalid is set while the server holds a document that was rejected.
+	Invalid bool
+	// Connected reports whether the session is up right now.
+	Connected bool
+}
+
+// DirtyRead returns the local value and what is known of its freshness. It
+// never fails and never blocks, so it is what a monitor should use to keep
+// working while ZooKeeper is away. The value is shared: treat it as
+// read-only.
+func (s *Store[T]) DirtyRead() (T, Info) {
+	cur := s.cur.Load()
+	age := s.now() - time.Duration(s.verified.Load())
+	return cur.value, Info{
+		Version:       cur.version,
+		ServerVersion: s.server.Load(),
+		Age:           age,
+		Stale:         age > s.o.maxStaleness,
+		Invalid:       s.invalid.Load(),
+		Connected:     s.sess.connected.Load(),
+	}
+}
+
+// ConsistentRead returns a linearizable read: the value was the newest one on
+// the server at some instant between the call and its return.
+//
+// A ZooKeeper sync followed by a get is not enough (sync is not a quorum
+// operation, so a deposed leader's follower can still serve an old value);
+// ConsistentRead instead sends a multi holding a version check of the
+// payload, which the leader orders among all writes with a quorum. If the
+// check fails, it fetches the newer document and checks again. The cost is
+// one transaction on the ensemble per call.
+//
+// If the server holds an invalid document, it returns the last good snapshot
+// with an error wrapping ErrInvalidPayload.
+func (s *Store[T]) ConsistentRead(ctx context.Context) (Snapshot[T], error) {
+	ctx, span := s.tracer.Start(ctx, "zkstate.ConsistentRead")
+	defer span.End()
+	snap, err := s.consistentRead(ctx)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.SetAttributes(attribute.Int("zkstate.version", int(snap.Version)))
+	return snap, err
+}
+
+func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
+	if s.closedFlag.Load() {
+		return Snapshot[T]{}, ErrClosed
+	}
+	for {
+		s.applyMu.Lock()
+		cur := s.cur.Load()
+		want := cur.version
+		bad := s.invalid.Load()
+		if bad {
+			want = s.badVersion
+		}
+		s.applyMu.Unlock()
+		snap := Snapshot[T]{Value: cur.value, Version: cur.version, Raw: cur.raw}
+		if want >= 0 {
+			sent := s.now()
+			_, err := call(ctx, s.sess, s.closed, func() ([]zk.MultiResponse, error) {
+				return s.sess.conn.Multi(&zk.CheckVersionRequest{Path: s.payloadPath, Version: want})
+			})
+			switch {
+			case err == nil:
+				s.markVerified(sent)
+				if bad {
+					return snap, fmt.Errorf("%w: the document at version %d was rejected; last good version is %d", ErrInvalidPayload, want, cur.version)
+				}
+				return snap, nil
+			case errors.Is(err, zk.ErrNoNode):
+				return snap, fmt.Errorf("%w at %s", ErrNoState, s.root)
+			case !errors.Is(err, zk.ErrBadVersion):
+				return snap, fmt.Errorf("zkstate: consistent read of %s: %w", s.payloadPath, err)
+			}
+		}
+		// Behind: fetch through a sync so the retry does not spin on a
+		// lagging follower.
+		r, err := s.get(ctx, true)
+		if err != nil {
+			if errors.Is(err, zk.ErrNoNode) {
+				return snap, fmt.Errorf("%w at %s", ErrNoState, s.root)
+			}
+			return snap, fmt.Errorf("zkstate: consistent read of %s: %w", s.payloadPath, err)
+		}
+		s.advance(r.data, r.stat, r.sent)
+	}
+}
+
+// Update applies fn to a private copy of the newest value and writes the
+// result, so that concurrent updates from any number of instances are
+// applied one after another and none is lost.
+//
+// One Update or CompareAndSwap runs at a time in this process (a mutex) and
+// across all instances (the ZooKeeper lock under lock/). Under the lock the
+// local copy is brought to the newest version, fn runs on a copy, the result
+// is validated and size-checked, and written with the version it was based
+// on; the write is fenced by the lock node, so an instance whose session was
+// lost cannot commit. A conflict with a writer that bypassed the lock is
+// retried with a fresh copy (fn runs again) up to WithMaxRetries times, then
+// reported as ErrConflict. If fn returns an error, nothing is written and the
+// error is returned as is. If fn leaves the document unchanged, nothing is
+// written. If the server holds an invalid document, fn starts from the last
+// good value this Store read (ErrInvalidPayload if it never read one).
+//
+// If the connection drops while the write is in flight, Update finds out
+// whether it was applied and reports that truthfully; only when that cannot
+// be decided does it return ErrUnknownOutcome. The local copy and the
+// subscribers' events move only after the write committed. The lock node is
+// removed on every path; if ctx ends while waiting for the lock, the node is
+// removed before Update returns (or in the background while the server is
+// unreachable).
+//
+// It returns the version the value has after the write.
+func (s *Store[T]) Update(ctx context.Context, fn func(*T) error) (int32, error) {
+	return s.write(ctx, "zkstate.Update", -1, func(base []byte) ([]byte, error) {
+		v, err := cloneValue[T](base)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(&v); err != nil {
+			return nil, err
+		}
+		return s.encodeChecked(v, base)
+	})
+}
+
+// CompareAndSwap writes v only if the server still holds version; otherwise
+// it fails with ErrConflict and writes nothing. It takes the same lock as
+// Update, so the outcome of a write cut off by a disconnect can be decided.
+// Fields of the stored document that T does not know are preserved.
+func (s *Store[T]) CompareAndSwap(ctx context.Context, version int32, v T) (int32, error) {
+	if version < 0 {
+		return -1, fmt.Errorf("zkstate: compare-and-set needs a version >= 0, got %d", version)
+	}
+	return s.write(ctx, "zkstate.CompareAndSwap", version, func(base []byte) ([]byte, error) {
+		return s.encodeChecked(v, base)
+	})
+}
+
+// CompareAndSwapJSON is CompareAndSwap for a whole document given as JSON,
+// as an editor produces it: it must decode into T and pass validation, and is
+// stored compacted, unknown fields included.
+func (s *Store[T]) CompareAndSwapJSON(ctx context.Context, version int32, doc []byte) (int32, error) {
+	if version < 0 {
+		return -1, fmt.Errorf("zkstate: compare-and-set needs a version >= 0, got %d", version)
+	}
+	if _, err := decodePayload(doc, s.validate); err != nil {
+		return -1, err
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, doc); err != nil {
+		return -1, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+	}
+	out := buf.Bytes()
+	return s.write(ctx, "zkstate.CompareAndSwap", version, func([]byte) ([]byte, error) { return out, nil })
+}
+
+func (s *Store[T]) encodeChecked(v T, base []byte) ([]byte, error) {
+	if s.validate != nil {
+		if err := s.validate(v); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+		}
+	}
+	return encodePayload(v, base)
+}
+
+// write is the engine behind Update and CompareAndSwap. strict >= 0 makes it
+// a strict compare-and-set on that version.
+func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce func(base []byte) ([]byte, error)) (version int32, err error) {
+	ctx, span := s.tracer.Start(ctx, name)
+	retries := 0
+	defer func() {
+		span.SetAttributes(attribute.Int("zkstate.version", int(version)), attribute.Int("zkstate.retries", retries))
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
+	if s.closedFlag.Load() {
+		return -1, ErrClosed
+	}
+	select {
+	case s.writeSem <- struct{}{}:
+	case <-ctx.Done():
+		return -1, context.Cause(ctx)
+	case <-s.closed:
+		return -1, ErrClosed
+	}
+	defer func() { <-s.writeSem }()
+
+	lock, err := s.acquireLock(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer s.releaseLock(lock)
+
+	fresh := false
+	for {
+		r, err := s.get(ctx, fresh)
+		if err != nil {
+			if errors.Is(err, zk.ErrNoNode) {
+				return -1, fmt.Errorf("%w at %s", ErrNoState, s.root)
+			}
+			return -1, fmt.Errorf("zkstate: read %s: %w", s.payloadPath, err)
+		}
+		s.advance(r.data, r.stat, r.sent)
+		if strict >= 0 && r.stat.Version != strict {
+			s.stats.conflicts.Add(1)
+			return -1, fmt.Errorf("%w: expected version %d, the server has %d", ErrConflict, strict, r.stat.Version)
+		}
+		base := r.data
+		if _, err := decodePayload(r.data, s.validate); err != nil {
+			good := s.cur.Load()
+			if good.version < 0 && strict < 0 {
+				return -1, fmt.Errorf("zkstate: cannot update: %w (replace it with a compare-and-set on version %d)", err, r.stat.Version)
+			}
+			s.o.logger.Warn("zkstate: overwriting an invalid payload", "version", r.stat.Version, "base_version", good.version)
+			base = good.raw
+		}
+		out, err := produce(base)
+		if err != nil {
+			return -1, err
+		}
+		if bytes.Equal(out, r.data) {
+			return r.stat.Version, nil
+		}
+		if len(out) > s.o.maxPayload {
+			return -1, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(out), s.o.maxPayload)
+		}
+		v, outcome, err := s.commit(ctx, lock, out, r.stat.Version)
+		switch outcome {
+		case committed:
+			s.stats.updates.Add(1)
+			return v, nil
+		case conflicted:
+			retries++
+			s.stats.retries.Add(1)
+			if retries > s.o.maxRetries || strict >= 0 {
+				return -1, err
+			}
+			fresh = true
+		case again:
+			fresh = true
+		default:
+			return -1, err
+		}
+	}
+}
+
+type outcome int
+
+const (
+	failed outcome = iota
+	committed
+	conflicted // a conflict with a writer outside the lock
+	again      // a write fenced off after a dropped connection: not applied, try again
+)
+
+// commit writes out over version expected in one multi with the fence on
+// the lock node. It never abandons the request on ctx: its outcome decides
+// what the caller is told.
+func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expected int32) (int32, outcome, error) {
+	resp, err := s.sess.conn.Multi(
+		&zk.SetDataRequest{Path: lock.path, Data: nil, Version: lock.version},
+		&zk.SetDataRequest{Path: s.payloadPath, Data: out, Version: expected},
+	)
+	if err == nil && len(resp) == 2 && resp[1].Stat != nil {
+		lock.version++
+		s.advance(out, resp[1].Stat, s.now())
+		return resp[1].Stat.Version, committed, nil
+	}
+	if len(resp) == 2 {
+		switch {
+		case errors.Is(resp[0].Error, zk.ErrNoNode):
+			return -1, failed, fmt.Errorf("%w: lock node %s is gone; nothing was written", ErrLockLost, lock.path)
+		case errors.Is(resp[1].Error, zk.ErrBadVersion):
+			s.stats.conflicts.Add(1)
+			return -1, conflicted, fmt.Errorf("%w: %s changed after version %d by a writer outside the lock", ErrConflict, s.payloadPath, expected)
+		case errors.Is(resp[1].Error, zk.ErrNoNode):
+			return -1, failed, fmt.Errorf("%w at %s", ErrNoState, s.root)
+		}
+	}
+	if ambiguous(err) {
+		return s.resolve(ctx, lock, out, expected, err)
+	}
+	return -1, failed, fmt.Errorf("zkstate: write %s: %w", s.payloadPath, mapErr(err))
+}
+
+func ambiguous(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrSessionExpired) ||
+		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
+}
+
+// resolve decides a write whose answer was lost with the connection. While
+// the session lives, the lock node tells: every committed write bumps its
+// version. If it was not bumped the write may still be in flight, so resolve
+// bumps it itself, which makes the old request fail if it arrives later. If
+// the session is gone, so is the lock node and any in-flight request of the
+// old session; the payload then tells, when it can.
+func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expected int32, cause error) (int32, outcome, error) {
+	s.stats.ambiguousWrites.Add(1)
+	unknown := func(err error) (int32, outcome, error) {
+		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and %v", ErrUnknownOutcome, cause, err)
+	}
+	for {
+		if err := s.sess.waitUsable(ctx); err != nil {
+			return unknown(err)
+		}
+		st, err := call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
+			ok, st, err := s.sess.conn.Exists(lock.path)
+			if err == nil && !ok {
+				return nil, nil
+			}
+			return st, err
+		})
+		if err != nil {
+			if ctx.Err() != nil || s.closedFlag.Load() {
+				return unknown(err)
+			}
+			continue
+		}
+		if st == nil {
+			return s.resolveWithoutLock(ctx, out, expected, cause)
+		}
+		if st.Version > lock.version {
+			lock.version = st.Version
+			s.stats.ambiguousResolved.Add(1)
+			return s.readBack(ctx, expected+1)
+		}
+		// Not applied yet: fence the old request off.
+		_, err = call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
+			return s.sess.conn.Set(lock.path, nil, lock.version)
+		})
+		switch {
+		case err == nil:
+			lock.version++
+			s.stats.ambiguousResolved.Add(1)
+			return -1, again, nil
+		case errors.Is(err, zk.ErrBadVersion):
+			continue // it landed meanwhile; look again
+		case errors.Is(err, zk.ErrNoNode):
+			return s.resolveWithoutLock(ctx, out, expected, cause)
+		case ctx.Err() != nil || s.closedFlag.Load():
+			return unknown(err)
+		}
+	}
+}
+
+// resolveWithoutLock decides an ambiguous write after the session (and the
+// lock node with it) is gone. Requests of a closed session can no longer be
+// applied, so the payload is final evidence: still at the expected version
+// means not applied; one version later and holding exactly our bytes means
+// applied; anything else cannot be told apart from another writer.
+func (s *Store[T]) resolveWithoutLock(ctx context.Context, out []byte, expected int32, cause error) (int32, outcome, error) {
+	r, err := s.get(ctx, true)
+	if err != nil {
+		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and reading back failed: %v", ErrUnknownOutcome, cause, err)
+	}
+	s.advance(r.data, r.stat, r.sent)
+	switch {
+	case r.stat.Version == expected:
+		s.stats.ambiguousResolved.Add(1)
+		return -1, failed, fmt.Errorf("%w: the session ended during the write, which was not applied", ErrLockLost)
+	case r.stat.Version == expected+1 && bytes.Equal(r.data, out):
+		s.stats.ambiguousResolved.Add(1)
+		return r.stat.Version, committed, nil
+	}
+	return -1, failed, fmt.Errorf("%w: the session ended during the write (%v) and the payload has moved on to version %d", ErrUnknownOutcome, cause, r.stat.Version)
+}
+
+// readBack brings the local copy up to at least the version our write made,
+// so events for it are published before the caller hears of success.
+func (s *Store[T]) readBack(ctx context.Context, version int32) (int32, outcome, error) {
+	for s.cur.Load().version < version {
+		r, err := s.get(ctx, true)
+		if err != nil {
+			// The write is known to be applied; the watch will catch up.
+			s.kickWatch()
+			break
+		}
+		s.advance(r.data, r.stat, r.sent)
+		if r.stat.Version >= version {
+			break
+		}
+	}
+	return version, committed, nil
+}
+
+func (s *Store[T]) kickWatch() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// watchLoop keeps the local copy current: it follows the payload watch,
+// re-arms it after every firing, and checks the version every verify
+// interval so that a watch lost in a reconnect delays a change but never
+// hides it.
+func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ticker := time.NewTicker(s.o.verifyInterval)
+	defer ticker.Stop()
+	backoff := 50 * time.Millisecond
+	for {
+		if watch == nil {
+			r, err := s.getW(ctx)
+			switch {
+			case err == nil:
+				backoff = 50 * time.Millisecond
+				s.advance(r.data, r.stat, r.sent)
+				watch = r.watch
+			case errors.Is(err, ErrClosed):
+				return
+			case errors.Is(err, zk.ErrNoNode):
+				s.o.logger.Warn("zkstate: payload node is missing; keeping the last good value", "path", s.payloadPath)
+				type existsW struct {
+					ok bool
+					ch <-chan zk.Event
+				}
+				e, err := call(ctx, s.sess, s.closed, func() (existsW, error) {
+					ok, _, ch, err := s.sess.conn.ExistsW(s.payloadPath)
+					return existsW{ok, ch}, err
+				})
+				if err == nil && !e.ok {
+					watch = e.ch
+				}
+			}
+			if watch == nil {
+				select {
+				case <-s.closed:
+					return
+				case <-s.kick:
+				case <-time.After(backoff):
+				}
+				backoff = min(backoff*2, 2*time.Second)
+				continue
+			}
+		}
+		select {
+		case <-s.closed:
+			return
+		case <-watch:
+			watch = nil
+		case <-s.kick:
+			watch = nil
+		case <-ticker.C:
+			sent := s.now()
+			type exists struct {
+				ok bool
+				st *zk.Stat
+			}
+			e, err := call(ctx, s.sess, s.closed, func() (exists, error) {
+				ok, st, err := s.sess.conn.Exists(s.payloadPath)
+				return exists{ok, st}, err
+			})
+			if err != nil {
+				continue
+			}
+			if !e.ok {
+				watch = nil
+				continue
+			}
+			s.applyMu.Lock()
+			cur := s.cur.Load()
+			same := e.st.Mzxid == cur.mzxid || e.st.Mzxid == s.badMzxid
+			s.applyMu.Unlock()
+			if same {
+				s.markVerified(sent)
+			} else {
+				watch = nil
+			}
+		}
+	}
+}
+
+func (s *Store[T]) onSession(ev SessionEvent) {
+	switch ev.Kind {
+	case SessionLost:
+		s.gap.Store(true)
+	case SessionReestablished:
+		select {
+		case s.resyncCh <- struct{}{}:
+		default:
+		}
+	case SessionReconnected:
+		s.kickWatch()
+	}
+}
+
+// sessionLoop rebuilds what a lost session took along: the listener node and
+// the watch; the watch loop's re-read then publishes what changed meanwhile.
+func (s *Store[T]) sessionLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-s.resyncCh:
+		}
+		s.resync()
+	}
+}
+
+func (s *Store[T]) resync() {
+	ctx, span := s.tracer.Start(context.Background(), "zkstate.Resync")
+	defer span.End()
+	s.stats.resyncs.Add(1)
+	s.kickWatch()
+	if s.memberPath == "" {
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.register(ctx)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, ErrClosed) {
+			return
+		}
+		span.RecordError(err)
+		s.o.logger.Warn("zkstate: re-registering listener node failed; retrying", "path", s.memberPath, "err", err)
+		select {
+		case <-s.closed:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+// Close stops the Store: its listener node is removed, subscribers stop, and
+// every goroutine it started has ended when Close returns. It does not close
+// the Session. Calls after Close fail with ErrClosed.
+func (s *Store[T]) Close() error {
+	s.closeOnce.Do(func() {
+		s.closedFlag.Store(true)
+		if s.memberPath != "" && s.sess.connected.Load() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, _ = call(ctx, s.sess, nil, func() (struct{}, error) {
+				return struct{}{}, s.sess.conn.Delete(s.memberPath, -1)
+			})
+			cancel()
+		}
+		close(s.closed)
+		if s.unsubscribe != nil {
+			s.unsubscribe()
+		}
+		s.stopSubscribers()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+func (s *Store[T]) isClosed() bool { return s.closedFlag.Load() }
+
+// Root returns the root path the Store was opened on.
+func (s *Store[T]) Root() string { return s.root }
+
+// Session returns the Session the Store runs on.
+func (s *Store[T]) Session() *Session { return s.sess }
