@@ -1,0 +1,29 @@
+// Package monitor reads a host's processes and aggregates them per glob.
+//
+// It is split the way process-exporter splits it: a [Source] reads processes
+// (the Linux one from a procfs tree, a gopsutil one everywhere else), a
+// [Matcher] decides purely which globs a process belongs to, and a [Monitor]
+// joins them and keeps the per-glob counters the metrics collector exports.
+// The package knows nothing of ZooKeeper: the agent hands it a glob list.
+//
+// What it guarantees:
+//
+//   - Every scan lists every process, but reads only its stat file (the
+//     directory entry and /proc/PID/stat). The name, executable and command
+//     line are read once per process lifetime (and re-read when its comm
+//     changes, which is what exec does), and the match result is cached per
+//     process and [Matcher]. The detailed files (io, fd count) are read only
+//     for processes that match at least one glob.
+//   - A process that vanishes during a scan is not an error, and permission
+//     errors on another user's exe, io or fd directory only leave those
+//     values empty.
+//   - Every configured glob is present in every [ScanResult], with zeros when
+//     nothing matches it.
+//   - Counters (CPU seconds, I/O bytes, starts, exits) never decrease while a
+//     glob stays configured: an exited process's last observed values stay in
+//     its globs' totals.
+//
+// Matching rules (see [Compile]): a pattern without '/' matches the process
+// name, a pattern with '/' matches the executable path, and a pattern
+// prefixed "cmdline:" matches the command line joined by single spaces.
+package monitor

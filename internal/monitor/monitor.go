@@ -1,0 +1,168 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// tracerName is the instrumentation scope of the package's spans.
+const tracerName = "github.com/procwatch/procwatch/internal/monitor"
+
+// ScanResult is the outcome of one scan: everything the metrics collector
+// exports about the processes. It is never modified after it is returned.
+type ScanResult struct {
+	// Time is when the scan started.
+	Time time.Time
+	// Duration is how long the scan took.
+	Duration time.Duration
+	// Globs holds one entry per distinct valid glob in force, in list
+	// order, including those that match nothing.
+	Globs []GlobStats
+	// InvalidGlobs are the globs of the list in force that were skipped.
+	InvalidGlobs []*GlobError
+	// Scanned is the number of processes looked at.
+	Scanned int
+	// Matched is the number of distinct processes matching at least one
+	// glob.
+	Matched int
+	// Errors is the number of processes skipped for an unexpected read
+	// error (see Snapshot.Errors).
+	Errors int
+}
+
+// Option configures a Monitor.
+type Option func(*Monitor)
+
+// WithTracerProvider sets where the Monitor's spans go. Without it the
+// global provider (otel.GetTracerProvider) is used, including one installed
+// after New. Tests pass an SDK provider with an in-memory exporter.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(m *Monitor) { m.tracer = tp.Tracer(tracerName) }
+}
+
+// Monitor owns a Source, the Matcher compiled from the glob list in force
+// and the per-glob counters. It is safe for concurrent use: scans and glob
+// changes are serialized, and [Monitor.Latest] never waits for a scan.
+type Monitor struct {
+	src    Source
+	tracer trace.Tracer
+
+	mu      sync.Mutex // serializes scans and glob changes
+	matcher *Matcher
+	invalid []*GlobError
+	tracker tracker
+
+	latest atomic.Pointer[ScanResult]
+}
+
+// New returns a Monitor reading src. It watches no glob until SetGlobs.
+func New(src Source, opts ...Option) *Monitor {
+	m := &Monitor{src: src, tracer: otel.Tracer(tracerName)}
+	for _, o := range opts {
+		o(m)
+	}
+	m.matcher, _ = Compile(nil)
+	return m
+}
+
+// SetGlobs puts a new glob list in force and re-matches at once: it compiles
+// the list, then scans, so that the result (also available from
+// [Monitor.Latest]) reflects the new list without waiting for the next
+// periodic scan. Call it on every change of the list.
+//
+// Invalid globs are skipped and listed in the result's InvalidGlobs; the
+// others are in force either way. Globs that stay keep their counters; a
+// new glob starts from the processes matching it now, which do not count
+// as starts. The error is the scan's (see [Monitor.Scan]); the new list is
+// in force even then.
+func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, error) {
+	ctx, span := m.tracer.Start(ctx, "monitor.SetGlobs")
+	defer span.End()
+	matcher, invalid := Compile(globs)
+	span.SetAttributes(
+		attribute.Int("procwatch.globs", matcher.Len()),
+		attribute.Int("procwatch.invalid_globs", len(invalid)),
+	)
+	for _, e := range invalid {
+		span.AddEvent("invalid glob", trace.WithAttributes(
+			attribute.String("procwatch.glob", e.Glob),
+			attribute.String("error", e.Reason.Error()),
+		))
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.matcher, m.invalid = matcher, invalid
+	res, err := m.scanLocked(ctx)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "re-match failed")
+	}
+	return res, err
+}
+
+// Scan reads the processes once and updates the counters. The collector
+// (or a periodic loop) calls it; the result is also kept for
+// [Monitor.Latest].
+//
+// An error means the scan failed as a whole (the process table could not be
+// listed, or ctx ended): the counters are untouched and Latest keeps the
+// previous result, since a partial list would look like processes exiting.
+func (m *Monitor) Scan(ctx context.Context) (ScanResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.scanLocked(ctx)
+}
+
+// Latest returns the result of the last successful scan, and false if there
+// has been none yet.
+func (m *Monitor) Latest() (ScanResult, bool) {
+	if r := m.latest.Load(); r != nil {
+		return *r, true
+	}
+	return ScanResult{}, false
+}
+
+// Globs returns the distinct valid globs in force.
+func (m *Monitor) Globs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.matcher.Globs()
+}
+
+func (m *Monitor) scanLocked(ctx context.Context) (res ScanResult, err error) {
+	ctx, span := m.tracer.Start(ctx, "monitor.Scan")
+	defer span.End()
+	start := time.Now()
+	snap, err := m.src.Scan(ctx, m.matcher)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "scan failed")
+		return ScanResult{}, err
+	}
+	res = ScanResult{
+		Time:         start,
+		Globs:        m.tracker.update(m.matcher.Globs(), &snap),
+		InvalidGlobs: m.invalid,
+		Scanned:      snap.Scanned,
+		Matched:      len(snap.Procs),
+		Errors:       snap.Errors,
+	}
+	res.Duration = time.Since(start)
+	span.SetAttributes(
+		attribute.Int("procwatch.globs", len(res.Globs)),
+		attribute.Int("procwatch.processes_scanned", res.Scanned),
+		attribute.Int("procwatch.processes_matched", res.Matched),
+		attribute.Int("procwatch.read_errors", res.Errors),
+	)
+	r := res
+	m.latest.Store(&r)
+	return res, nil
+}

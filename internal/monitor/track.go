@@ -1,0 +1,172 @@
+package monitor
+
+import "time"
+
+// GlobStats is the aggregate of one glob after a scan: what the metrics
+// collector turns into the procwatch_glob_* series.
+type GlobStats struct {
+	// Glob is the pattern, the value of the glob label.
+	Glob string
+
+	// Processes, Threads, RSS, VSize and FDs are gauges summed over the
+	// processes matching the glob now.
+	Processes int
+	Threads   int
+	RSS       uint64
+	VSize     uint64
+	FDs       uint64
+	// OldestStart is the start time of the oldest matching process, zero
+	// when the glob matches nothing (the gauge is then absent).
+	OldestStart time.Time
+
+	// CPUUser, CPUSystem, ReadBytes and WriteBytes are counters: the sum,
+	// over every process that has matched the glob since it was configured,
+	// of its values when last seen. They never decrease while the glob stays
+	// configured, even as processes exit.
+	CPUUser    float64
+	CPUSystem  float64
+	ReadBytes  uint64
+	WriteBytes uint64
+
+	// Starts counts processes that began matching after the glob's first
+	// scan: new processes, and processes that exec'd into a match. The
+	// processes already matching when the glob was added (or when the agent
+	// started) are not starts: nobody saw them start.
+	Starts uint64
+	// Exits counts processes that stopped matching: they exited, or exec'd
+	// into something else.
+	Exits uint64
+}
+
+// procKey identifies a process across pid reuse.
+type procKey struct {
+	pid   int
+	ticks uint64
+	start int64 // StartTime in Unix nanoseconds, for sources without ticks
+}
+
+func keyOf(p *Proc) procKey {
+	return procKey{pid: p.PID, ticks: p.StartTicks, start: p.StartTime.UnixNano()}
+}
+
+// member is what a glob remembers of one process that matches it: the
+// high-water marks of its counters, so that each scan adds only what the
+// process consumed since, and a process whose io became unreadable does not
+// pull a counter down.
+type member struct {
+	cpuUser, cpuSystem    float64
+	readBytes, writeBytes uint64
+	seen                  uint64
+}
+
+// globState carries one glob's counters from scan to scan.
+type globState struct {
+	seeded                bool // had its first scan: later members are starts
+	members               map[procKey]*member
+	cpuUser, cpuSystem    float64
+	readBytes, writeBytes uint64
+	starts, exits         uint64
+}
+
+// tracker turns snapshots into per-glob statistics. It is pure: what it
+// returns depends only on the sequence of glob lists and snapshots given.
+type tracker struct {
+	epoch uint64
+	globs map[string]*globState
+}
+
+// update folds one complete snapshot, taken with a Matcher whose Globs are
+// globs, into the counters and returns one GlobStats per glob, in order.
+//
+// A glob that stays in the list keeps its state; a glob that leaves it is
+// forgotten, so if it comes back its counters start again (a counter reset,
+// which Prometheus handles).
+func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
+	t.epoch++
+	if t.globs == nil {
+		t.globs = make(map[string]*globState)
+	}
+	states := make([]*globState, len(globs))
+	for i, g := range globs {
+		st := t.globs[g]
+		if st == nil {
+			st = &globState{members: make(map[procKey]*member)}
+			t.globs[g] = st
+		}
+		states[i] = st
+	}
+	if len(t.globs) > len(globs) {
+		keep := make(map[string]struct{}, len(globs))
+		for _, g := range globs {
+			keep[g] = struct{}{}
+		}
+		for g := range t.globs {
+			if _, ok := keep[g]; !ok {
+				delete(t.globs, g)
+			}
+		}
+	}
+
+	stats := make([]GlobStats, len(globs))
+	for i, g := range globs {
+		stats[i].Glob = g
+	}
+	for i := range snap.Procs {
+		p := &snap.Procs[i]
+		key := keyOf(&p.Proc)
+		for _, gi := range p.Globs {
+			if gi < 0 || gi >= len(globs) {
+				continue
+			}
+			gs, st := &stats[gi], states[gi]
+			gs.Processes++
+			gs.Threads += p.Threads
+			gs.RSS += p.RSS
+			gs.VSize += p.VSize
+			gs.FDs += uint64(max(p.FDs, 0))
+			if gs.OldestStart.IsZero() || p.StartTime.Before(gs.OldestStart) {
+				gs.OldestStart = p.StartTime
+			}
+			m := st.members[key]
+			if m == nil {
+				m = &member{}
+				st.members[key] = m
+				if st.seeded {
+					st.starts++
+				}
+			}
+			m.seen = t.epoch
+			st.cpuUser += growth(&m.cpuUser, p.CPUUser)
+			st.cpuSystem += growth(&m.cpuSystem, p.CPUSystem)
+			st.readBytes += growth(&m.readBytes, p.ReadBytes)
+			st.writeBytes += growth(&m.writeBytes, p.WriteBytes)
+		}
+	}
+	for i, st := range states {
+		for k, m := range st.members {
+			if m.seen != t.epoch {
+				// Its last observed values stay in the totals; only what it
+				// used after the previous scan is lost.
+				st.exits++
+				delete(st.members, k)
+			}
+		}
+		st.seeded = true
+		gs := &stats[i]
+		gs.CPUUser, gs.CPUSystem = st.cpuUser, st.cpuSystem
+		gs.ReadBytes, gs.WriteBytes = st.readBytes, st.writeBytes
+		gs.Starts, gs.Exits = st.starts, st.exits
+	}
+	return stats
+}
+
+// growth raises the high-water mark *hw to v and returns by how much it
+// rose: never negative, so a counter built from it never decreases.
+func growth[T float64 | uint64](hw *T, v T) T {
+	if v <= *hw {
+		return 0
+	}
+	d := v - *hw
+	*hw = v
+	return d
+}
