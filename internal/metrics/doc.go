@@ -1,0 +1,47 @@
+// Package metrics turns what the agent knows into Prometheus metrics and
+// sets up its OpenTelemetry tracing.
+//
+// The Collector emits const metrics at scrape time from the monitor's latest
+// scan and from the health of the shared glob list, so a scrape never sees a
+// half-updated set. What it guarantees:
+//
+//   - Every glob in force is exported on every scrape, with
+//     procwatch_glob_processes 0 when nothing matches it, so an alert on a
+//     missing process works from the first scrape after a reboot.
+//     procwatch_glob_oldest_start_time_seconds is the one per-glob series
+//     left out while a glob matches nothing: there is no oldest start.
+//   - Counters never decrease while a glob stays configured: the monitor
+//     carries the last values of exited processes in its totals.
+//   - A scrape does bounded work. It reuses the latest scan when it is younger
+//     than the scrape scan age (see WithScrapeScanAge) and otherwise runs one
+//     scan, shared by every scrape that arrives meanwhile; the agent's own
+//     periodic scans and re-matches keep the result fresh between scrapes.
+//
+// The metrics, beyond Go's and the process's own:
+//
+//	procwatch_glob_processes{glob}                    gauge
+//	procwatch_glob_threads{glob}                      gauge
+//	procwatch_glob_cpu_seconds_total{glob,mode}       counter, mode=user|system
+//	procwatch_glob_resident_memory_bytes{glob}        gauge
+//	procwatch_glob_virtual_memory_bytes{glob}         gauge
+//	procwatch_glob_open_fds{glob}                     gauge
+//	procwatch_glob_read_bytes_total{glob}             counter
+//	procwatch_glob_write_bytes_total{glob}            counter
+//	procwatch_glob_oldest_start_time_seconds{glob}    gauge, absent while the glob matches nothing
+//	procwatch_glob_process_starts_total{glob}         counter
+//	procwatch_glob_process_exits_total{glob}          counter
+//	procwatch_globs                                   gauge, valid globs in force
+//	procwatch_invalid_globs                           gauge, globs of the list in force skipped as invalid
+//	procwatch_glob_errors_total                       counter, invalid globs met (each counted when it enters the list)
+//	procwatch_state_version                           gauge, ZooKeeper version of the list in force, -1 before any
+//	procwatch_state_stale                             gauge 0/1
+//	procwatch_state_age_seconds                       gauge, since the list was last verified (absent before any)
+//	procwatch_state_changes_total{kind}               counter, kind=added|modified|removed
+//	procwatch_state_invalid_payloads_total            counter
+//	procwatch_zookeeper_connected                     gauge 0/1
+//	procwatch_zookeeper_session_expirations_total     counter
+//	procwatch_scan_duration_seconds                   histogram, every scan (periodic, re-match, scrape)
+//	procwatch_scan_failures_total                     counter, scans that could not list the processes
+//	procwatch_processes_scanned                       gauge, processes looked at by the latest scan
+//	procwatch_build_info{version,revision,goversion}  gauge 1
+package metrics
