@@ -44,6 +44,9 @@ type Store[T any] struct {
 	o             options
 	validate      func(T) error
 	tracer        trace.Tracer
+	// beforeCommit, when set by a test, runs just before the write's multi
+	// is sent: the one moment a fault must hit to make the outcome unknown.
+	beforeCommit func()
 	acl           []zk.ACL
 
 	cur      atomic.Pointer[snapshot[T]]
@@ -654,6 +657,9 @@ const (
 // the lock node. It never abandons the request on ctx: its outcome decides
 // what the caller is told.
 func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expected int32) (int32, outcome, error) {
+	if s.beforeCommit != nil {
+		s.beforeCommit()
+	}
 	resp, err := s.sess.conn.Multi(
 		&zk.SetDataRequest{Path: lock.path, Data: nil, Version: lock.version},
 		&zk.SetDataRequest{Path: s.payloadPath, Data: out, Version: expected},
