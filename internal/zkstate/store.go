@@ -47,7 +47,7 @@ type Store[T any] struct {
 	// beforeCommit, when set by a test, runs just before the write's multi
 	// is sent: the one moment a fault must hit to make the outcome unknown.
 	beforeCommit func()
-	acl           []zk.ACL
+	acl          []zk.ACL
 
 	cur      atomic.Pointer[snapshot[T]]
 	epoch    time.Time
