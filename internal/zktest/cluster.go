@@ -138,7 +138,7 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 	if n > 1 {
 		perMember = 3 // client, quorum, election
 	}
-	ports, err := reservePorts(n * perMember)
+	ports, err := cfg.reservePorts(n * perMember)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +166,12 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	release, err := acquireStartSlot()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	defer release()
 	all := make([]int, n)
 	for i, m := range c.members {
 		all[i] = i
@@ -210,7 +216,13 @@ func (c *Cluster) writeMemberFiles(m *member, i int, servers []string) error {
 	if c.cfg.maxSession > 0 {
 		lines = append(lines, fmt.Sprintf("maxSessionTimeout=%d", c.cfg.maxSession.Milliseconds()))
 	}
-	lines = append(lines, servers...)
+	if len(servers) > 0 {
+		// An election round that hears nothing waits twice as long as the
+		// last, up to 60 s by default: a member that starts before its peers
+		// can then sleep through their arrival. One second bounds that.
+		lines = append(lines, "fastleader.maxNotificationInterval=1000")
+		lines = append(lines, servers...)
+	}
 	lines = append(lines, c.cfg.extraConfig...)
 	cfg := strings.Join(lines, "\n") + "\n"
 	if err := os.WriteFile(m.cfgPath, []byte(cfg), 0o644); err != nil {
@@ -251,25 +263,28 @@ func (c *Cluster) wantMode(mode string) bool {
 func (c *Cluster) waitServing(idx []int) error {
 	deadline := time.Now().Add(c.cfg.startTimeout)
 	for {
-		var waiting []int
+		var waiting []string // each member still waiting, with its last srvr answer
+		var waitingIdx []int
 		for _, i := range idx {
 			m := c.members[i]
 			if m.proc.exited() {
 				return c.startFailure(fmt.Sprintf("%s exited during start (%v)", m.name, m.proc.err), i)
 			}
-			if info, err := Srvr(m.addr(), probeTimeout); err != nil || !c.wantMode(info.Mode) {
-				waiting = append(waiting, i)
+			info, err := Srvr(m.addr(), probeTimeout)
+			if err == nil && c.wantMode(info.Mode) {
+				continue
 			}
+			if err == nil {
+				err = fmt.Errorf("mode %s", info.Mode)
+			}
+			waiting = append(waiting, fmt.Sprintf("%s (last srvr: %v)", m.name, err))
+			waitingIdx = append(waitingIdx, i)
 		}
 		if len(waiting) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			var names []string
-			for _, i := range waiting {
-				names = append(names, c.members[i].name)
-			}
-			return c.startFailure(fmt.Sprintf("%s not serving after %v", strings.Join(names, ", "), c.cfg.startTimeout), waiting...)
+			return c.startFailure(fmt.Sprintf("not serving after %v: %s", c.cfg.startTimeout, strings.Join(waiting, ", ")), waitingIdx...)
 		}
 		time.Sleep(pollInterval)
 	}
@@ -384,6 +399,11 @@ func (c *Cluster) Restart(i int) error {
 	if m.proc != nil && !m.proc.exited() {
 		return fmt.Errorf("zktest: %s is already running", m.name)
 	}
+	release, err := acquireStartSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
 	p, err := c.launch(m)
 	if err != nil {
 		return err

@@ -7,10 +7,78 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 )
+
+// Clusters coordinate through flock(2) on files in one directory per user:
+// flock conflicts between two opens of a file in one process (parallel
+// subtests) as well as across processes (the test binaries of go test ./...),
+// and the kernel drops a lock when its holder dies, so a crashed test binary
+// leaves nothing stale behind. The files themselves stay: deleting a lock
+// file while another process opens it would let both hold "the" lock.
+
+// lockDir returns the directory of the lock files, creating it if needed.
+func lockDir() (string, error) {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("zktest-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("zktest: lock directory: %w", err)
+	}
+	return dir, nil
+}
+
+// lockFile takes an exclusive flock on dir/name, waiting for it if wait is
+// set. Without wait the error wraps EWOULDBLOCK when someone else holds it.
+func lockFile(dir, name string, wait bool) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("zktest: %w", err)
+	}
+	how := syscall.LOCK_EX
+	if !wait {
+		how |= syscall.LOCK_NB
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("zktest: flock %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// A JVM spends its first second or so loading classes and compiling on every
+// core it can get. Started all at once, as parallel tests and parallel test
+// binaries do, they starve each other: eight at once on two cores took over
+// 30 s, an empty snapshot took 5 s to load, and the election timeouts,
+// doubling each round meanwhile, slowed the ensembles further. So starts
+// queue for a few machine-wide slots, one per two cores, held from launch to
+// serving. Running servers are idle and hold nothing.
+func startSlots() int { return max(1, runtime.NumCPU()/2) }
+
+// acquireStartSlot waits for a start slot and returns its release function.
+func acquireStartSlot() (release func(), err error) {
+	dir, err := lockDir()
+	if err != nil {
+		return nil, err
+	}
+	n := startSlots()
+	first := rand.IntN(n)
+	for i := range n { // a free slot, if any
+		f, err := lockFile(dir, fmt.Sprintf("start-%d", (first+i)%n), false)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, err
+		}
+	}
+	f, err := lockFile(dir, fmt.Sprintf("start-%d", first), true) // else queue for one
+	if err != nil {
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
 
 // Ports are taken from below the kernel's ephemeral range (by default
 // 32768-60999), never from it. Every outgoing TCP connection on this machine,
@@ -43,12 +111,8 @@ func portRange() (lo, hi int) {
 //
 // Checking that a port is free is not enough: a follower's quorum port stays
 // unbound until that member leads, so another cluster could be handed it in
-// the meantime. Each port is therefore reserved with an exclusive flock on a
-// file named after it, held until Close. flock conflicts between open files
-// in one process (parallel subtests) and across processes (the test binaries
-// of go test ./...), and the kernel drops it when the holder dies, so a
-// crashed test binary leaves no stale reservation. The files stay: deleting a
-// lock file while another process opens it would let both hold "the" lock.
+// the meantime. Each port is therefore also reserved by a flock on a file
+// named after it, held until Close.
 type portLocks struct {
 	ports []int
 	files []*os.File
@@ -56,9 +120,9 @@ type portLocks struct {
 
 // reservePorts reserves n distinct free loopback ports.
 func reservePorts(n int) (*portLocks, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("zktest-ports-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("zktest: port reservations: %w", err)
+	dir, err := lockDir()
+	if err != nil {
+		return nil, err
 	}
 	lo, hi := portRange()
 	r := &portLocks{}
@@ -68,9 +132,13 @@ func reservePorts(n int) (*portLocks, error) {
 			return nil, fmt.Errorf("zktest: no free port in %d-%d after %d tries", lo, hi-1, tries)
 		}
 		p := lo + rand.IntN(hi-lo)
-		f, err := lockPort(dir, p)
+		f, err := lockFile(dir, fmt.Sprintf("port-%d", p), false)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			continue // another cluster holds it, or this one already does
+		}
 		if err != nil {
-			continue // another cluster holds it (or we do already)
+			r.release()
+			return nil, err
 		}
 		if !bindable(p) {
 			f.Close()
@@ -80,22 +148,6 @@ func reservePorts(n int) (*portLocks, error) {
 		r.files = append(r.files, f)
 	}
 	return r, nil
-}
-
-// lockPort takes the flock for port p, or fails if someone holds it.
-func lockPort(dir string, p int) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("zktest: flock port %d: %w", p, err)
-	}
-	return f, nil
 }
 
 // bindable reports whether a listener can bind 127.0.0.1:p right now.

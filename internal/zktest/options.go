@@ -26,6 +26,8 @@ type config struct {
 	zooKeeperJar string        // must exist
 	slf4jJar     string        // used when it exists
 	startTimeout time.Duration // per member start, and for the whole ensemble
+
+	reservePorts func(n int) (*portLocks, error) // a seam for testing the retry
 }
 
 func defaultConfig() config {
@@ -33,9 +35,10 @@ func defaultConfig() config {
 		java:         "java",
 		zooKeeperJar: debianZooKeeperJar,
 		slf4jJar:     debianSLF4JSimpleJar,
-		// Launch to serving is 0.25-0.6 s alone, but a loaded CI machine
-		// running several test binaries with -race can be far slower.
-		startTimeout: 30 * time.Second,
+		// Launch to serving is 0.25-0.6 s on an idle machine, but a loaded
+		// one running several test binaries with -race is far slower.
+		startTimeout: 60 * time.Second,
+		reservePorts: reservePorts,
 	}
 }
 

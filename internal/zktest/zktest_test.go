@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,6 +52,11 @@ func childProcesses() []int {
 	}
 	return kids
 }
+
+// steadySession is the session timeout of clients whose session a test does
+// not mean to lose: the servers' maximum, so that a loaded machine does not
+// expire it behind the test's back.
+const steadySession = 10 * time.Second
 
 // states records a client's session states through zk.WithEventCallback. The
 // callback never blocks, as go-zookeeper requires.
@@ -171,7 +177,7 @@ func TestStandaloneServes(t *testing.T) {
 		t.Fatalf("Srvr = %+v, %v; want a 3.x version", info, err)
 	}
 
-	conn := Connect(t, c.ConnectString(), 4*time.Second)
+	conn := Connect(t, c.ConnectString(), steadySession)
 	if _, err := conn.Create("/x", []byte("hello"), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -190,7 +196,7 @@ func TestStandaloneServes(t *testing.T) {
 	if err := c.Restart(0); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
-	conn2 := Connect(t, c.ConnectString(), 4*time.Second)
+	conn2 := Connect(t, c.ConnectString(), steadySession)
 	if got, _, err := conn2.Get("/x"); err != nil || string(got) != "hello" {
 		t.Fatalf("get after restart = %q, %v; want hello", got, err)
 	}
@@ -210,7 +216,7 @@ func TestEnsembleSurvivesLeaderCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newStates()
-	conn := Connect(t, c.ConnectString(), 10*time.Second, st.option())
+	conn := Connect(t, c.ConnectString(), steadySession, st.option())
 	session := conn.SessionID()
 	if _, err := conn.Create("/eph", []byte("mine"), zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatalf("create ephemeral: %v", err)
@@ -260,7 +266,7 @@ func TestEnsembleSurvivesLeaderCrash(t *testing.T) {
 	t.Logf("member %d rejoined as %s in %v", leader, mode, time.Since(restarted).Round(time.Millisecond))
 
 	// It caught up: a client of that member alone sees the write.
-	direct := Connect(t, c.Addr(leader), 4*time.Second)
+	direct := Connect(t, c.Addr(leader), steadySession)
 	if ok, _, err := direct.Exists("/after"); err != nil || !ok {
 		t.Fatalf("restarted member: exists(/after) = %v, %v", ok, err)
 	}
@@ -270,7 +276,7 @@ func TestProxyCutAndRestore(t *testing.T) {
 	c := Start(t, 1)
 	p := NewProxy(t, c.Addr(0))
 	st := newStates()
-	conn := Connect(t, p.Addr(), 10*time.Second, st.option())
+	conn := Connect(t, p.Addr(), steadySession, st.option())
 	session := conn.SessionID()
 
 	st.drain()
@@ -291,10 +297,13 @@ func TestProxyCutAndRestore(t *testing.T) {
 }
 
 func TestProxyBlackholeExpiresSession(t *testing.T) {
-	c := Start(t, 1, WithSessionTimeouts(time.Second, 4*time.Second))
+	// The client asks for 30 s; the server's maximum brings it down to
+	// 1.5 s, which the expiry deadline below relies on (ZooKeeper's default
+	// maximum at this tickTime would be 10 s).
+	c := Start(t, 1, WithSessionTimeouts(time.Second, 1500*time.Millisecond))
 	p := NewProxy(t, c.Addr(0))
 	st := newStates()
-	conn := Connect(t, p.Addr(), 1500*time.Millisecond, st.option())
+	conn := Connect(t, p.Addr(), 30*time.Second, st.option())
 	if _, err := conn.Create("/eph", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatalf("create ephemeral: %v", err)
 	}
@@ -309,14 +318,15 @@ func TestProxyBlackholeExpiresSession(t *testing.T) {
 
 	st.drain()
 	p.Blackhole()
-	st.waitFor(t, zk.StateDisconnected, 10*time.Second)
+	expiryDeadline := time.After(8 * time.Second)
+	st.waitFor(t, zk.StateDisconnected, 8*time.Second)
 	select {
 	case ev := <-watch:
 		if ev.Type != zk.EventNodeDeleted {
 			t.Fatalf("watch event %+v, want the ephemeral node deleted", ev)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the server did not expire the blackholed session")
+	case <-expiryDeadline:
+		t.Fatal("the server did not expire the blackholed 1.5 s session within 8 s")
 	}
 
 	p.Restore()
@@ -339,7 +349,7 @@ func TestParallelClustersDoNotCollide(t *testing.T) {
 					ports[p] = t.Name()
 				}
 				mu.Unlock()
-				conn := Connect(t, c.ConnectString(), 4*time.Second)
+				conn := Connect(t, c.ConnectString(), steadySession)
 				if _, err := conn.Create("/x", []byte(t.Name()), 0, zk.WorldACL(zk.PermAll)); err != nil {
 					t.Fatalf("create: %v", err)
 				}
@@ -351,6 +361,34 @@ func TestParallelClustersDoNotCollide(t *testing.T) {
 	})
 	if len(ports) != 3*3+1 {
 		t.Errorf("%d distinct ports, want 10", len(ports))
+	}
+}
+
+func TestStartRetriesWhenAPortIsTaken(t *testing.T) {
+	// Another program takes the client port between reservation and bind.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	calls := 0
+	taken := func(c *config) {
+		c.reservePorts = func(n int) (*portLocks, error) {
+			calls++
+			if calls == 1 {
+				return &portLocks{ports: []int{busyPort}}, nil
+			}
+			return reservePorts(n)
+		}
+	}
+	c, err := StartCluster(1, taken)
+	if err != nil {
+		t.Fatalf("no retry on fresh ports: %v", err)
+	}
+	defer c.Close()
+	if calls != 2 || c.Addr(0) == busy.Addr().String() {
+		t.Errorf("%d reservations, serving on %s (busy %d); want a second reservation", calls, c.Addr(0), busyPort)
 	}
 }
 
