@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"slices"
+
+	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/spf13/cobra"
+)
+
+type globsAddOptions struct {
+	*globalOptions
+	globs []string
+}
+
+func newGlobsAddCmd(g *globalOptions) *cobra.Command {
+	o := &globsAddOptions{globalOptions: g}
+	return &cobra.Command{
+		Use:   "add GLOB...",
+		Short: "Add globs to the end of the list; those already in it are left alone",
+		Long: `Add globs to the end of the list, in the order given. A glob the list
+already holds is left where it is and reported as already present; adding
+only globs that are all present writes nothing.
+
+The write takes the list's lock and compares versions, so operators adding
+at the same time never lose each other's globs.
+
+` + globsHelp,
+		Example: `  procctl globs add sshd 'nginx*' 'cmdline:java *kafka*'`,
+		Args:    usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.globs = args
+			return o.run(cmd.Context())
+		},
+	}
+}
+
+func (o *globsAddOptions) run(ctx context.Context) error {
+	globs := foldGlobs(o.globs)
+	if err := validateGlobs(globs); err != nil {
+		return err
+	}
+	ctx, cancel := o.opContext(ctx)
+	defer cancel()
+	c, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	var res writeResult
+	version, err := c.update(ctx, func(w *monitor.WatchList) error {
+		// Update may run this again on a newer list: start over each time.
+		res = writeResult{verb: "add"}
+		for _, g := range globs {
+			if slices.Contains(w.Globs, g) {
+				res.Present = append(res.Present, g)
+				continue
+			}
+			w.Globs = append(w.Globs, g)
+			res.Added = append(res.Added, g)
+		}
+		res.Changed = len(res.Added) > 0
+		res.Globs = slices.Clone(w.Globs)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	res.Version = version
+	return o.printer.written(res)
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"slices"
+
+	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/spf13/cobra"
+)
+
+type globsRmOptions struct {
+	*globalOptions
+	globs         []string
+	ignoreMissing bool
+}
+
+func newGlobsRmCmd(g *globalOptions) *cobra.Command {
+	o := &globsRmOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:     "rm GLOB...",
+		Aliases: []string{"remove"},
+		Short:   "Remove globs from the list",
+		Long: `Remove globs from the list, every occurrence of each.
+
+A glob the list does not hold is an error (exit 1, not 2: the command line is
+fine, the list is not what it expected) and then nothing is removed at all;
+with --ignore-missing the others are removed and the missing ones reported.
+
+The globs are not checked for validity, so that an invalid glob written by
+another client can be removed. Repeated arguments count once.`,
+		Example: `  procctl globs rm 'nginx*'
+  procctl globs rm --ignore-missing old-daemon`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.globs = args
+			return o.run(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.ignoreMissing, "ignore-missing", false, "remove the globs that are present and only report the others")
+	return cmd
+}
+
+func (o *globsRmOptions) run(ctx context.Context) error {
+	globs := foldGlobs(o.globs)
+	ctx, cancel := o.opContext(ctx)
+	defer cancel()
+	c, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	var res writeResult
+	version, err := c.update(ctx, func(w *monitor.WatchList) error {
+		res = writeResult{verb: "rm"}
+		for _, g := range globs {
+			if slices.Contains(w.Globs, g) {
+				res.Removed = append(res.Removed, g)
+			} else {
+				res.Missing = append(res.Missing, g)
+			}
+		}
+		if len(res.Missing) > 0 && !o.ignoreMissing {
+			// Returning an error makes Update write nothing.
+			return &notPresentError{root: o.path, globs: res.Missing}
+		}
+		kept := make([]string, 0, len(w.Globs))
+		for _, g := range w.Globs {
+			if !slices.Contains(res.Removed, g) {
+				kept = append(kept, g)
+			}
+		}
+		w.Globs = kept
+		res.Changed = len(res.Removed) > 0
+		res.Globs = slices.Clone(kept)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	res.Version = version
+	return o.printer.written(res)
+}

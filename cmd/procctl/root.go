@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Defaults and environment variables shared with the agent (DESIGN.md).
+const (
+	defaultZK             = "127.0.0.1:2181"
+	defaultPath           = "/procwatch"
+	defaultTimeout        = 10 * time.Second
+	defaultSessionTimeout = 5 * time.Second
+	envZK                 = "PROCWATCH_ZK"
+	envPath               = "PROCWATCH_PATH"
+)
+
+// globalOptions are the persistent flags and the process's surroundings.
+// Every command's options struct points at it instead of reading globals, so
+// that tests run many commands in one process with their own streams and
+// environment.
+type globalOptions struct {
+	zk             string
+	path           string
+	timeout        time.Duration
+	sessionTimeout time.Duration
+	output         string
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+
+	// printer is chosen by -o once the flags are parsed.
+	printer printer
+}
+
+// newRootCmd builds the whole command tree. lookupEnv is os.LookupEnv in
+// main and a map in tests.
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
+	root := &cobra.Command{
+		Use:   "procctl",
+		Short: "Operate procwatch's shared glob list in ZooKeeper",
+		Long: `procctl changes the list of process globs that every procwatch agent
+watches. The list lives in ZooKeeper under --path; every write takes the
+list's lock and compares versions, so concurrent operators never lose each
+other's changes, and every agent sees the change within a second.
+
+Exit codes: 0 success; 1 operational failure (ZooKeeper unreachable, a
+conflict, a timeout, missing or existing state); 2 bad usage or invalid input
+(nothing was written).`,
+		Example: `  procctl init 'sshd' 'nginx*'
+  procctl globs add 'postgres*' '/usr/sbin/*' 'cmdline:java *kafka*'
+  procctl globs list -o json
+  PROCWATCH_ZK=zk1:2181,zk2:2181 procctl watch`,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRunE,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Our own completion command rejects unknown shells with exit 2;
+		// cobra's default would print help and exit 0.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.resolve(cmd)
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{cmdPath: c.CommandPath(), err: err}
+	})
+
+	f := root.PersistentFlags()
+	f.StringVar(&g.zk, "zk", defaultZK, "ZooKeeper servers, comma separated ["+envZK+"]")
+	f.StringVar(&g.path, "path", defaultPath, "root znode of the procwatch state ["+envPath+"]")
+	f.DurationVar(&g.timeout, "timeout", defaultTimeout, "bound on connecting and on the operation (not on watch's watching, nor on edit's editor)")
+	f.DurationVar(&g.sessionTimeout, "session-timeout", defaultSessionTimeout, "ZooKeeper session timeout: how long the write lock of a procctl that died outlives it")
+	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddCommand(
+		newGlobsCmd(g),
+		newGetCmd(g),
+		newEditCmd(g),
+		newWatchCmd(g),
+		newMembersCmd(g),
+		newInitCmd(g),
+		newCompletionCmd(g),
+	)
+	return root
+}
+
+// resolve applies the precedence flag > environment > default to --zk and
+// --path (the flag's default only stands when neither was given), checks the
+// global flags and picks the printer.
+func (g *globalOptions) resolve(cmd *cobra.Command) error {
+	bad := func(format string, args ...any) error {
+		return &usageError{cmdPath: cmd.CommandPath(), err: fmt.Errorf(format, args...)}
+	}
+	for _, fe := range []struct {
+		flag, env string
+		dst       *string
+	}{{"zk", envZK, &g.zk}, {"path", envPath, &g.path}} {
+		if fl := cmd.Flag(fe.flag); fl != nil && fl.Changed {
+			continue
+		}
+		if v, ok := g.lookupEnv(fe.env); ok && v != "" {
+			*fe.dst = v
+		}
+	}
+	if strings.Trim(g.zk, ", ") == "" {
+		return bad("--zk is empty: give ZooKeeper servers as host:port, comma separated")
+	}
+	if !strings.HasPrefix(g.path, "/") || path.Clean(g.path) != g.path || g.path == "/" {
+		return bad("--path %q must be an absolute znode path below /, without a trailing slash, like %s", g.path, defaultPath)
+	}
+	if g.timeout <= 0 {
+		return bad("--timeout must be positive, got %s", g.timeout)
+	}
+	if g.sessionTimeout <= 0 {
+		return bad("--session-timeout must be positive, got %s", g.sessionTimeout)
+	}
+	p, err := newPrinter(g.output, g.stdout)
+	if err != nil {
+		return bad("%v", err)
+	}
+	g.printer = p
+	return nil
+}
+
+// groupRunE serves commands that only group others (procctl, procctl
+// globs): without arguments they print their help; with an unknown
+// subcommand they fail with exit 2, where cobra alone would print help and
+// exit 0.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return &usageError{cmdPath: cmd.CommandPath(), err: errors.New(msg)}
+}
+
+// usageArgs turns cobra's argument-count errors into usage errors (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &usageError{cmdPath: cmd.CommandPath(), err: err}
+		}
+		return nil
+	}
+}

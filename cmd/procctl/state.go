@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkstate"
+)
+
+// Shared plumbing of the commands that talk to ZooKeeper.
+
+// conn is one invocation's hold on the procwatch state: a session and a
+// Store that stays out of the listeners registry, since procctl is not an
+// agent and `procctl members` must not list itself.
+type conn struct {
+	g     *globalOptions
+	sess  *zkstate.Session
+	store *zkstate.Store[monitor.WatchList]
+}
+
+// opContext bounds connecting and one operation by --timeout.
+func (g *globalOptions) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.timeout)
+}
+
+// connect opens a ZooKeeper session. On failure the message says which
+// servers were unreachable and, when the client told us, why.
+func (g *globalOptions) connect(ctx context.Context) (*zkstate.Session, error) {
+	dial := &dialErrors{}
+	sess, err := zkstate.Connect(ctx, []string{g.zk},
+		zkstate.WithSessionTimeout(g.sessionTimeout),
+		zkstate.WithSessionLogger(slog.New(dial)),
+	)
+	if err != nil {
+		return nil, &zkError{servers: g.zk, root: g.path, timeout: g.timeout, detail: dial.last(), err: err}
+	}
+	return sess, nil
+}
+
+// open connects and opens the existing state; it never creates it (see
+// init) and fails with the `procctl init` hint when there is none.
+func (g *globalOptions) open(ctx context.Context) (*conn, error) {
+	return g.openWith(ctx, zkstate.WithoutWait())
+}
+
+func (g *globalOptions) openWith(ctx context.Context, opts ...zkstate.Option) (*conn, error) {
+	sess, err := g.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts = append([]zkstate.Option{
+		zkstate.WithoutMembership(),
+		// The operation's context is the tighter bound; this only keeps
+		// zkstate's 30 s default from outliving a longer --timeout.
+		zkstate.WithLockTimeout(g.timeout),
+	}, opts...)
+	st, err := zkstate.Open[monitor.WatchList](ctx, sess, g.path, opts...)
+	if err != nil {
+		sess.Close()
+		return nil, g.zkErr(err)
+	}
+	return &conn{g: g, sess: sess, store: st}, nil
+}
+
+// Close releases the Store and ends the session, so nothing of this
+// invocation (goroutines, ephemeral nodes) outlives it.
+func (c *conn) Close() {
+	c.store.Close()
+	c.sess.Close()
+}
+
+// zkErr attaches what a message about a ZooKeeper failure needs; errors that
+// already speak to people pass through.
+func (g *globalOptions) zkErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fp forPeople
+	if errors.As(err, &fp) {
+		return err
+	}
+	return &zkError{servers: g.zk, root: g.path, timeout: g.timeout, err: err}
+}
+
+// read returns the newest document, linearizably: an operator who just
+// changed the list, or was told an agent did, must see that change.
+func (c *conn) read(ctx context.Context) (zkstate.Snapshot[monitor.WatchList], error) {
+	snap, err := c.store.ConsistentRead(ctx)
+	if errors.Is(err, zkstate.ErrInvalidPayload) {
+		raw, version, rerr := c.readRaw()
+		if rerr != nil {
+			return snap, c.g.zkErr(rerr)
+		}
+		return snap, &invalidStateError{root: c.g.path, version: version, reason: whyInvalid(raw)}
+	}
+	return snap, c.g.zkErr(err)
+}
+
+// update is Store.Update, the only way procctl's globs commands write: the
+// list's lock and a compare-and-set, so concurrent writers never lose each
+// other's changes. A payload another client broke is reported as such (the
+// Store cannot update what it cannot decode; edit can replace it).
+func (c *conn) update(ctx context.Context, fn func(*monitor.WatchList) error) (int32, error) {
+	version, err := c.store.Update(ctx, fn)
+	if errors.Is(err, zkstate.ErrInvalidPayload) {
+		if raw, v, rerr := c.readRaw(); rerr == nil {
+			if _, derr := decodeDocument(raw); derr != nil {
+				return -1, &invalidStateError{root: c.g.path, version: v, reason: derr.Error()}
+			}
+		}
+	}
+	return version, c.g.zkErr(err)
+}
+
+// readRaw reads the payload node as it is, valid or not: what edit shows
+// when another client stored something that is not a procwatch document.
+func (c *conn) readRaw() ([]byte, int32, error) {
+	data, stat, err := c.sess.Conn().Get(c.store.Root() + "/payload")
+	if err != nil {
+		return nil, -1, err
+	}
+	return data, stat.Version, nil
+}
+
+// decodeDocument checks that doc is a procwatch document: a JSON object
+// whose known fields have the right types. Unknown fields are fine (a newer
+// version may have written them) and are kept by every write.
+func decodeDocument(doc []byte) (monitor.WatchList, error) {
+	var w monitor.WatchList
+	if !json.Valid(doc) {
+		var v any
+		err := json.Unmarshal(doc, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		return w, fmt.Errorf("not valid JSON: %s", jsonErr(doc, err))
+	}
+	if t := bytes.TrimSpace(doc); len(t) == 0 || t[0] != '{' {
+		return w, errors.New(`not a JSON object like {"globs": ["sshd"]}`)
+	}
+	if err := json.Unmarshal(doc, &w); err != nil {
+		return w, fmt.Errorf(`not a procwatch document like {"globs": ["sshd"]}: %s`, jsonErr(doc, err))
+	}
+	return w, nil
+}
+
+// whyInvalid says what is wrong with a stored payload.
+func whyInvalid(raw []byte) string {
+	if _, err := decodeDocument(raw); err != nil {
+		return err.Error()
+	}
+	return "rejected by procwatch"
+}
+
+// jsonErr adds the line and column to encoding/json's byte offsets, which is
+// what someone looking at an editor needs.
+func jsonErr(doc []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		// Offset is just past the offending byte; point at the byte,
+		// unless the text simply ended.
+		off = se.Offset
+		if off > 0 && off < int64(len(doc)) {
+			off--
+		}
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if off < 0 || off > int64(len(doc)) {
+		return msg
+	}
+	line, col := 1, 1
+	for _, b := range doc[:off] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)
+}
+
+// dialErrors is the session's logger: it keeps the last reason the client
+// gave for failing to reach a server, so "unreachable" can say why
+// ("connection refused", "i/o timeout") instead of only that it timed out.
+type dialErrors struct {
+	mu  sync.Mutex
+	msg string
+}
+
+func (d *dialErrors) Enabled(context.Context, slog.Level) bool { return true }
+
+func (d *dialErrors) Handle(_ context.Context, r slog.Record) error {
+	// go-zookeeper logs "failed to connect to HOST:PORT: dial tcp ...: connect: connection refused".
+	const marker = "failed to connect to "
+	i := strings.Index(r.Message, marker)
+	if i < 0 {
+		return nil
+	}
+	reason := r.Message[i+len(marker):]
+	if j := strings.LastIndex(reason, ": "); j >= 0 {
+		reason = reason[j+2:]
+	}
+	d.mu.Lock()
+	d.msg = reason
+	d.mu.Unlock()
+	return nil
+}
+
+func (d *dialErrors) WithAttrs([]slog.Attr) slog.Handler { return d }
+func (d *dialErrors) WithGroup(string) slog.Handler      { return d }
+
+func (d *dialErrors) last() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.msg
+}
