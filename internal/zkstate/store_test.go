@@ -345,7 +345,12 @@ func TestSessionExpiryRecovers(t *testing.T) {
 	}
 	lost := make(chan struct{}, 1)
 	back := make(chan struct{}, 1)
+	var kindsMu sync.Mutex
+	var kinds []SessionEventKind
 	unsub := cutSess.Subscribe(func(ev SessionEvent) {
+		kindsMu.Lock()
+		kinds = append(kinds, ev.Kind)
+		kindsMu.Unlock()
 		switch ev.Kind {
 		case SessionLost:
 			lost <- struct{}{}
@@ -392,6 +397,12 @@ func TestSessionExpiryRecovers(t *testing.T) {
 	if diff := cmp.Diff(want, last.Changes); diff != "" {
 		t.Errorf("merged changes (-want +got):\n%s", diff)
 	}
+	kindsMu.Lock()
+	wantKinds := []SessionEventKind{SessionDisconnected, SessionLost, SessionReestablished}
+	if diff := cmp.Diff(wantKinds, kinds); diff != "" {
+		t.Errorf("session events (-want +got):\n%s", diff)
+	}
+	kindsMu.Unlock()
 	waitUntil(t, 10*time.Second, "listener node re-created", memberExists)
 	if _, err := cut.Update(ctx, func(c *config) error { c.Globs = append(c.Globs, "d"); return nil }); err != nil {
 		t.Fatalf("Update after expiry: %v", err)
