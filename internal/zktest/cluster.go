@@ -48,6 +48,10 @@ type Cluster struct {
 	members   []*member
 	logMu     sync.Mutex // serializes WithLogWriter output of all members
 
+	// startup is how long the members took from launch to serving, without
+	// the wait for a start slot; tests report it.
+	startup time.Duration
+
 	mu       sync.Mutex // guards member processes and the fields below
 	closed   bool
 	closeErr error
@@ -172,6 +176,7 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 		return nil, err
 	}
 	defer release()
+	launched := time.Now()
 	all := make([]int, n)
 	for i, m := range c.members {
 		all[i] = i
@@ -184,6 +189,7 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 		c.Close()
 		return nil, err
 	}
+	c.startup = time.Since(launched)
 	return c, nil
 }
 

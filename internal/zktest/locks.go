@@ -49,11 +49,11 @@ func lockFile(dir, name string, wait bool) (*os.File, error) {
 
 // A JVM spends its first second or so loading classes and compiling on every
 // core it can get. Started all at once, as parallel tests and parallel test
-// binaries do, they starve each other: eight at once on two cores took over
-// 30 s, an empty snapshot took 5 s to load, and the election timeouts,
-// doubling each round meanwhile, slowed the ensembles further. So starts
-// queue for a few machine-wide slots, one per two cores, held from launch to
-// serving. Running servers are idle and hold nothing.
+// binaries do, they starve each other: eight at once on a busy two-core
+// machine took over 30 s, an empty snapshot took 5 s to load, and the
+// election timeouts, doubling each round meanwhile, slowed the ensembles
+// further. So starts queue for a few machine-wide slots, one per two cores,
+// held from launch to serving. Running servers are idle and hold nothing.
 func startSlots() int { return max(1, runtime.NumCPU()/2) }
 
 // acquireStartSlot waits for a start slot and returns its release function.
