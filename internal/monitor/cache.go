@@ -55,11 +55,13 @@ func (e *entry) match(m *Matcher) []int {
 	return e.matches
 }
 
-// procCache maps pids to entries. An entry is evicted by the first complete
-// scan that does not list its process.
+// procCache maps pids to entries. The entries of processes a complete scan
+// did not list are evicted, in batches: see end.
 type procCache struct {
-	entries map[int32]*entry
-	epoch   uint64
+	entries    map[int32]*entry
+	epoch      uint64
+	live       int // entries seen in the current scan
+	sinceSweep int // scans ended with dead entries left in place
 }
 
 func (c *procCache) begin() {
@@ -67,6 +69,27 @@ func (c *procCache) begin() {
 		c.entries = make(map[int32]*entry)
 	}
 	c.epoch++
+	c.live = 0
+}
+
+// end follows a complete scan and evicts the entries of the processes it
+// did not list, once they are worth a walk over the whole map: one dead
+// entry in 16, or after 16 scans. A walk costs about as much per entry as
+// the map lookup each process costs anyway, so walking on every scan with
+// an exit (most scans, on a busy host) would add several percent to the
+// scan for a few bytes of memory. A dead entry left in place is harmless:
+// a new process reusing its pid has another start time and gets a fresh
+// entry.
+func (c *procCache) end() {
+	dead := len(c.entries) - c.live
+	if dead <= 0 {
+		c.sinceSweep = 0
+		return
+	}
+	if c.sinceSweep++; dead*16 >= len(c.entries) || c.sinceSweep >= 16 {
+		c.sweep()
+		c.sinceSweep = 0
+	}
 }
 
 // lookup returns the entry of the process (pid, start) with comm, creating
@@ -82,17 +105,23 @@ func (c *procCache) lookup(pid int32, start uint64, comm []byte) (*entry, bool) 
 	if e == nil || e.start != start {
 		e = &entry{start: start}
 		c.entries[pid] = e
-		e.seen = c.epoch
-		return e, true
 	}
-	e.seen = c.epoch
+	if e.seen != c.epoch {
+		e.seen = c.epoch
+		c.live++
+	}
 	return e, e.reads < 2 || e.comm != string(comm)
 }
 
 // drop forgets a process whose identity could not be read (it vanished), so
 // that it is read afresh if the pid shows up again.
 func (c *procCache) drop(pid int32) {
-	delete(c.entries, pid)
+	if e, ok := c.entries[pid]; ok {
+		if e.seen == c.epoch {
+			c.live--
+		}
+		delete(c.entries, pid)
+	}
 }
 
 // sweep evicts the processes the scan just completed did not list. It must

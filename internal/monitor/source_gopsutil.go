@@ -66,7 +66,7 @@ func (s *GopsutilSource) Scan(ctx context.Context, m *Matcher) (Snapshot, error)
 	if err := ctx.Err(); err != nil {
 		return Snapshot{}, err
 	}
-	s.cache.sweep()
+	s.cache.end()
 	return snap, nil
 }
 

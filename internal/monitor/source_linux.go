@@ -4,6 +4,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -18,11 +19,13 @@ import (
 //
 // The per-scan hot path, run for every process, is a lean reader of its own:
 // one getdents over the root and one open/read/close of /proc/PID/stat per
-// process, into reused buffers, parsed by hand. prometheus/procfs reads the
-// rest, which is read once per process lifetime (exe, cmdline) or for
-// matched processes only (io, fd count), where its allocations do not
-// matter. BenchmarkScan2000 shows why: a scan of procfs.AllProcs with Stat
-// costs several times the floor of reading one stat file per process.
+// process, into reused buffers, parsed by hand. BenchmarkScan shows why:
+// procfs.AllProcs with Stat per process costs several times that floor and
+// allocates 27 times per process. The details of matched processes (io, fd
+// count) are read the same lean way, so that a broad glob matching most of
+// the host stays cheap too. prometheus/procfs reads what is read once per
+// process lifetime (exe link, command line) and the boot time, where its
+// allocations do not matter.
 //
 // It is safe for concurrent use; scans are serialized.
 type LinuxSource struct {
@@ -30,11 +33,14 @@ type LinuxSource struct {
 	fs       procfs.FS
 	boot     time.Time
 	pageSize uint64
+	realProc bool // directory sizes of fd/ are fd counts (see countDirAt)
 
 	mu      sync.Mutex
 	cache   procCache
-	dirBuf  []byte
+	dirBuf  []byte // the root listing
+	fdBuf   []byte // an fd/ listing, while dirBuf is mid-iteration
 	statBuf []byte
+	ioBuf   []byte
 	pathBuf []byte
 }
 
@@ -63,8 +69,11 @@ func NewLinuxSource(root string) (*LinuxSource, error) {
 		fs:       fs,
 		boot:     time.Unix(int64(st.BootTime), 0),
 		pageSize: uint64(os.Getpagesize()),
+		realProc: isRealProcfs(root),
 		dirBuf:   make([]byte, 32<<10),
+		fdBuf:    make([]byte, 8<<10),
 		statBuf:  make([]byte, 4<<10),
+		ioBuf:    make([]byte, 1<<10),
 		pathBuf:  make([]byte, 0, 64),
 	}, nil
 }
@@ -117,17 +126,14 @@ func (s *LinuxSource) Scan(ctx context.Context, m *Matcher) (Snapshot, error) {
 			break
 		}
 	}
-	s.cache.sweep()
+	s.cache.end()
 	return snap, nil
 }
 
 // visit handles one process: the hot path for every process, details for
 // the matched ones.
 func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap *Snapshot) {
-	path := append(s.pathBuf[:0], name...)
-	path = append(path, "/stat\x00"...)
-	s.pathBuf = path
-	n, err := readFileAt(dirfd, path, s.statBuf)
+	n, err := readFileAt(dirfd, s.path(name, "/stat\x00"), s.statBuf)
 	if err != nil {
 		if !isVanished(err) {
 			snap.Errors++
@@ -135,7 +141,7 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 		return
 	}
 	var st procStat
-	if !parseStat(s.statBuf[:n], &st) {
+	if !parseStat(s.statBuf[:n], &st, false) {
 		// An empty read is a process that exited between open and read.
 		if n > 0 {
 			snap.Errors++
@@ -157,7 +163,7 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 	if len(globs) == 0 {
 		return
 	}
-	p, err := s.details(pid, &st, e)
+	p, err := s.details(dirfd, pid, name, s.statBuf[:n], e)
 	if err != nil {
 		if !isVanished(err) {
 			snap.Errors++
@@ -193,9 +199,19 @@ func (s *LinuxSource) readIdentity(pid int32, st *procStat, e *entry) error {
 	return nil
 }
 
-// details builds the full record of a matched process: the stat fields
-// already read, plus io and the fd count.
-func (s *LinuxSource) details(pid int32, st *procStat, e *entry) (Proc, error) {
+// path returns "<pid><file>" in the reused path buffer; file ends in NUL.
+func (s *LinuxSource) path(pid []byte, file string) []byte {
+	s.pathBuf = append(append(s.pathBuf[:0], pid...), file...)
+	return s.pathBuf
+}
+
+// details builds the full record of a matched process from its stat file
+// (already read), io and fd count.
+func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry) (Proc, error) {
+	var st procStat
+	if !parseStat(stat, &st, true) {
+		return Proc{}, errBadStat
+	}
 	p := Proc{
 		PID:        int(pid),
 		StartTicks: st.start,
@@ -210,19 +226,19 @@ func (s *LinuxSource) details(pid int32, st *procStat, e *entry) (Proc, error) {
 		VSize:      st.vsize,
 		Threads:    int(st.threads),
 	}
-	pp, err := s.fs.Proc(int(pid))
-	if err != nil {
-		return Proc{}, err
+	// io and fd/ need ptrace-read access to the process: without it
+	// (another user's process, an unprivileged agent) they stay 0, which
+	// keeps the process counted. A missing io file (a kernel without task
+	// I/O accounting) is handled the same way, and so is a process that
+	// exited since its stat was read: its stat values are moments old, the
+	// next scan will see it gone, and the counters never go down anyway.
+	if n, err := readFileAt(dirfd, s.path(name, "/io\x00"), s.ioBuf); err == nil {
+		p.ReadBytes, p.WriteBytes, _ = parseIO(s.ioBuf[:n])
 	}
-	// io and fd need ptrace-read access to the process: without it (another
-	// user's process, an unprivileged agent) they stay 0, which keeps the
-	// process counted. Other errors (a kernel without task I/O accounting)
-	// are handled the same way: the values are unknown, not the process.
-	if io, err := pp.IO(); err == nil {
-		p.ReadBytes, p.WriteBytes = io.ReadBytes, io.WriteBytes
-	}
-	if n, err := pp.FileDescriptorsLen(); err == nil {
+	if n, err := countDirAt(dirfd, s.path(name, "/fd\x00"), s.fdBuf, s.realProc); err == nil {
 		p.FDs = n
 	}
 	return p, nil
 }
+
+var errBadStat = errors.New("monitor: malformed stat file")

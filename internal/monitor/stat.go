@@ -26,19 +26,42 @@ const pfKthread = 0x00200000
 // today; procfs and process-exporter assume the same.
 const userHZ = 100
 
+// maxComm bounds the comm the kernel prints: 15 bytes for a user process,
+// up to 63 for a kernel thread with a long (workqueue) name.
+const maxComm = 64
+
 // parseStat parses the content of /proc/PID/stat into st without allocating.
+// With full false it stops at the start time (field 22), which is all the
+// hot path needs; with full true it goes on to vsize and rss, and parses
+// the CPU times and thread count as well.
+//
 // The comm is whatever lies between the first '(' and the last ')': a
 // process may put spaces, parentheses and even newlines in its comm, but the
-// fields after it are numbers, so the last ')' is always the comm's own.
-func parseStat(b []byte, st *procStat) bool {
+// fields after it are numbers and a state letter, so the last ')' is always
+// the comm's own. Since Go's LastIndexByte is a plain backward loop that
+// would walk the ~150 bytes of numbers first, the ')' is looked for in the
+// longest possible comm and, only if another ')' follows (which would mean
+// a longer comm than the kernel prints), in the whole line.
+func parseStat(b []byte, st *procStat, full bool) bool {
 	l := bytes.IndexByte(b, '(')
-	r := bytes.LastIndexByte(b, ')')
-	if l < 0 || r < l {
+	if l < 0 {
+		return false
+	}
+	end := min(len(b), l+maxComm+2)
+	r := bytes.LastIndexByte(b[:end], ')')
+	if bytes.IndexByte(b[end:], ')') >= 0 {
+		r = bytes.LastIndexByte(b, ')')
+	}
+	if r < l {
 		return false
 	}
 	st.comm = b[l+1 : r]
+	last := 22
+	if full {
+		last = 24
+	}
 	i := r + 1
-	for field := 3; field <= 24; field++ {
+	for field := 3; field <= last; field++ {
 		for i < len(b) && b[i] == ' ' {
 			i++
 		}
@@ -47,7 +70,7 @@ func parseStat(b []byte, st *procStat) bool {
 			j++
 		}
 		if j == i {
-			return false // the file ended before field 24
+			return false // the file ended before the last field wanted
 		}
 		tok := b[i:j]
 		i = j
@@ -58,19 +81,22 @@ func parseStat(b []byte, st *procStat) bool {
 			continue
 		case 9:
 			dst = &st.flags
+		case 22:
+			dst = &st.start
 		case 14:
 			dst = &st.utime
 		case 15:
 			dst = &st.stime
 		case 20:
 			dst = &st.threads
-		case 22:
-			dst = &st.start
 		case 23:
 			dst = &st.vsize
 		case 24:
 			dst = &st.rss
 		default:
+			continue
+		}
+		if !full && field != 9 && field != 22 {
 			continue
 		}
 		v, ok := parseUint(tok)
@@ -126,4 +152,30 @@ func parsePID(name []byte) (int32, bool) {
 		return 0, false
 	}
 	return int32(v), true
+}
+
+// parseIO takes read_bytes and write_bytes from the content of
+// /proc/PID/io, without allocating. ok is false if either is missing.
+func parseIO(b []byte) (read, write uint64, ok bool) {
+	var gotRead, gotWrite bool
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			continue
+		}
+		key, val := line[:colon], bytes.TrimLeft(line[colon+1:], " ")
+		switch string(key) {
+		case "read_bytes":
+			read, gotRead = parseUint(val)
+		case "write_bytes":
+			write, gotWrite = parseUint(val)
+		}
+	}
+	return read, write, gotRead && gotWrite
 }

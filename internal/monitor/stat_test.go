@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,7 +48,7 @@ func TestParseStat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var st procStat
-			ok := parseStat([]byte(tt.in), &st)
+			ok := parseStat([]byte(tt.in), &st, true)
 			if ok != tt.ok {
 				t.Fatalf("parseStat(%q) ok = %v, want %v", tt.in, ok, tt.ok)
 			}
@@ -66,7 +67,7 @@ func TestParseStat(t *testing.T) {
 func TestParseStatDoesNotAllocate(t *testing.T) {
 	line := []byte("4242 (kube-controller) S 1 42 42 0 -1 4194560 100 0 0 0 11 22 0 0 20 0 7 0 123456 987654 321 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")
 	var st procStat
-	if n := testing.AllocsPerRun(100, func() { parseStat(line, &st) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { parseStat(line, &st, false); parseStat(line, &st, true) }); n != 0 {
 		t.Errorf("parseStat allocates %v times, want 0", n)
 	}
 }
@@ -124,5 +125,52 @@ func TestCleanExe(t *testing.T) {
 		if got := cleanExe(in); got != want {
 			t.Errorf("cleanExe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestParseStatLazy(t *testing.T) {
+	line := []byte("42 (nginx) S 1 42 42 0 -1 4194560 100 0 0 0 11 22 -3 0 20 0 7 0 123456 987654 321 0\n")
+	var st procStat
+	if !parseStat(line, &st, false) {
+		t.Fatal("parseStat failed")
+	}
+	if string(st.comm) != "nginx" || st.flags != 4194560 || st.start != 123456 || st.utime != 0 || st.threads != 0 || st.rss != 0 {
+		t.Errorf("hot-path parse = %+v, want comm, flags and start only", st)
+	}
+	// Stopping at field 22 also accepts a line cut right after it.
+	if !parseStat([]byte("42 (x) S 1 42 42 0 -1 0 100 0 0 0 11 22 -3 0 20 0 7 0 123456"), &st, false) {
+		t.Error("hot-path parse of a line ending at the start time failed")
+	}
+}
+
+func TestParseStatLongComm(t *testing.T) {
+	const tail = " S 1 42 42 0 -1 4194560 100 0 0 0 11 22 -3 0 20 0 7 0 123456 987654 321 0\n"
+	for _, comm := range []string{
+		"rcu_exp_par_gp_kthread_worker/0",       // a long kernel thread name
+		"kworker/u8:0-events_unbound (x) y",     // with parentheses
+		strings.Repeat("a)", 40) + " (the end)", // longer than any the kernel prints, full of ')'
+	} {
+		var st procStat
+		if !parseStat([]byte("42 ("+comm+")"+tail), &st, true) || string(st.comm) != comm || st.start != 123456 || st.rss != 321 {
+			t.Errorf("comm %q: parsed %q, start %d, rss %d", comm, st.comm, st.start, st.rss)
+		}
+	}
+}
+
+func TestParseIO(t *testing.T) {
+	in := "rchar: 6976\nwchar: 10\nsyscr: 10\nsyscw: 0\nread_bytes: 4096\nwrite_bytes: 81920\ncancelled_write_bytes: 512\n"
+	r, w, ok := parseIO([]byte(in))
+	if !ok || r != 4096 || w != 81920 {
+		t.Errorf("parseIO = %d, %d, %v; want 4096, 81920, true", r, w, ok)
+	}
+	if _, _, ok := parseIO([]byte("rchar: 1\nwchar: 2\n")); ok {
+		t.Error("parseIO without read_bytes reported ok")
+	}
+	if _, _, ok := parseIO(nil); ok {
+		t.Error("parseIO of nothing reported ok")
+	}
+	b := []byte(in)
+	if n := testing.AllocsPerRun(100, func() { parseIO(b) }); n != 0 {
+		t.Errorf("parseIO allocates %v times", n)
 	}
 }

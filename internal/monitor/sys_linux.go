@@ -63,35 +63,41 @@ func readDirents(fd int, buf []byte, fn func(name []byte)) (bool, error) {
 	return true, nil
 }
 
-// readFileAt reads the file at pathz, a NUL-terminated path relative to the
-// directory dirfd, into buf with a single read, and returns the byte count.
-// One read is enough for a /proc stat file, which the kernel renders whole
-// on the first read of a large enough buffer (and for a small regular file).
-// It allocates nothing: unix.Openat would copy the path into a new
+// openAt opens pathz, a NUL-terminated path relative to the directory
+// dirfd. It allocates nothing: unix.Openat would copy the path into a new
 // NUL-terminated slice on every call.
-func readFileAt(dirfd int, pathz []byte, buf []byte) (int, error) {
-	var fd uintptr
+func openAt(dirfd int, pathz []byte, flags int) (int, error) {
 	for {
 		r, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd),
-			uintptr(unsafe.Pointer(&pathz[0])), uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
-		if errno == unix.EINTR {
+			uintptr(unsafe.Pointer(&pathz[0])), uintptr(flags|unix.O_CLOEXEC), 0, 0, 0)
+		switch errno {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
 			continue
+		default:
+			return -1, errno
 		}
-		if errno != 0 {
-			return 0, errno
-		}
-		fd = r
-		break
+	}
+}
+
+// readFileAt reads the file at pathz (see openAt) into buf with a single
+// read, and returns the byte count. One read is enough for the small /proc
+// files read here, which the kernel renders whole on the first read of a
+// large enough buffer (as a regular file is read whole).
+func readFileAt(dirfd int, pathz []byte, buf []byte) (int, error) {
+	fd, err := openAt(dirfd, pathz, unix.O_RDONLY)
+	if err != nil {
+		return 0, err
 	}
 	var n int
-	var err error
 	for {
-		n, err = unix.Read(int(fd), buf)
+		n, err = unix.Read(fd, buf)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
 	}
-	_ = unix.Close(int(fd))
+	_ = unix.Close(fd)
 	if err != nil {
 		return 0, err
 	}
@@ -99,6 +105,45 @@ func readFileAt(dirfd int, pathz []byte, buf []byte) (int, error) {
 		return 0, errFileTooLong
 	}
 	return n, nil
+}
+
+// countDirAt counts the entries, "." and ".." aside, of the directory at
+// pathz (see openAt), reading with buf. On a real procfs of Linux 6.2 or
+// later the size of /proc/PID/fd is its entry count, which saves listing
+// it; sizeIsCount says whether to trust that.
+func countDirAt(dirfd int, pathz []byte, buf []byte, sizeIsCount bool) (int, error) {
+	fd, err := openAt(dirfd, pathz, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = unix.Close(fd) }()
+	if sizeIsCount {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err == nil && st.Size > 0 {
+			return int(st.Size), nil
+		}
+	}
+	count := 0
+	for {
+		more, err := readDirents(fd, buf, func(name []byte) {
+			if !(len(name) == 1 && name[0] == '.') && !(len(name) == 2 && name[0] == '.' && name[1] == '.') {
+				count++
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+		if !more {
+			return count, nil
+		}
+	}
+}
+
+// isRealProcfs tells whether path is a mounted procfs rather than a copy
+// (a fixture tree), whose directory sizes mean nothing.
+func isRealProcfs(path string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
 
 var errFileTooLong = errors.New("monitor: file larger than the read buffer")

@@ -1,0 +1,161 @@
+//go:build linux
+
+package monitor
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// startSleepers starts a copy of sleep under each name (in a temporary
+// directory, so the names are unique to the test) and stops them when the
+// test ends. A name longer than 15 bytes gets a cut comm.
+func startSleepers(t *testing.T, names ...string) (dir string, cmds []*exec.Cmd) {
+	t.Helper()
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary:", err)
+	}
+	dir = t.TempDir()
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			copyExecutable(t, sleep, path)
+		}
+		cmd := exec.Command(path, "300")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		t.Cleanup(func() { stopProcess(cmd) })
+	}
+	// Let them exec: before that they are copies of the test binary.
+	deadline := time.Now().Add(5 * time.Second)
+	for _, cmd := range cmds {
+		for {
+			exe, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "exe"))
+			if filepath.Dir(exe) == dir || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return dir, cmds
+}
+
+func stopProcess(cmd *exec.Cmd) {
+	if cmd.ProcessState == nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+}
+
+func copyExecutable(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLinuxSourceLiveHost scans the real /proc with sleep copies whose names
+// are longer and shorter than the 15-byte comm.
+func TestLinuxSourceLiveHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	const long, short = "procwatch-live-sleeper-long", "pwlive-short"
+	dir, cmds := startSleepers(t, long, long, short)
+	src, err := NewLinuxSource("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.realProc {
+		t.Error("/proc is not recognised as procfs")
+	}
+	mon := New(src)
+	ctx := context.Background()
+	globs := []string{long + "*", "procwatch-live-", short, dir + "/*", "cmdline:*" + short + " 300"}
+	res, err := mon.SetGlobs(ctx, globs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 {
+		t.Errorf("%d processes could not be read", res.Errors)
+	}
+	counts := func(res ScanResult) []int {
+		var out []int
+		for _, g := range res.Globs {
+			out = append(out, g.Processes)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]int{2, 0, 1, 3, 1}, counts(res)); diff != "" {
+		t.Fatalf("processes per glob (-want +got):\n%s", diff)
+	}
+
+	snap, err := src.Scan(ctx, mustCompile(t, globs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(snap.Procs, func(i, j int) bool { return snap.Procs[i].PID < snap.Procs[j].PID })
+	now := time.Now()
+	for _, p := range snap.Procs {
+		wantName := long
+		if p.Exe == filepath.Join(dir, short) {
+			wantName = short
+		}
+		if p.Name != wantName || p.Comm != wantName[:min(len(wantName), 15)] || filepath.Base(p.Exe) != wantName ||
+			!cmp.Equal(p.Cmdline, []string{filepath.Join(dir, wantName), "300"}) {
+			t.Errorf("pid %d: name %q, comm %q, exe %q, cmdline %q", p.PID, p.Name, p.Comm, p.Exe, p.Cmdline)
+		}
+		if p.Threads != 1 || p.RSS == 0 || p.VSize == 0 || p.FDs < 3 {
+			t.Errorf("pid %d: threads %d, rss %d, vsize %d, fds %d", p.PID, p.Threads, p.RSS, p.VSize, p.FDs)
+		}
+		if d := now.Sub(p.StartTime); d < -time.Second || d > time.Minute {
+			t.Errorf("pid %d started %v ago", p.PID, d)
+		}
+	}
+
+	// One long-named process ends: the counts drop, the exit is counted.
+	stopProcess(cmds[0])
+	res, err = mon.Scan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{1, 0, 1, 2, 1}, counts(res)); diff != "" {
+		t.Errorf("processes per glob after an exit (-want +got):\n%s", diff)
+	}
+	if res.Globs[0].Exits != 1 || res.Globs[3].Exits != 1 || res.Globs[2].Exits != 0 {
+		t.Errorf("exits = %d, %d, %d; want 1, 1, 0", res.Globs[0].Exits, res.Globs[3].Exits, res.Globs[2].Exits)
+	}
+}
+
+func mustCompile(t *testing.T, globs []string) *Matcher {
+	t.Helper()
+	m, errs := Compile(globs)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	return m
+}

@@ -1,0 +1,116 @@
+//go:build linux && gopsutil
+
+package monitor
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestLinuxSourceAgainstGopsutil scans the live host with both sources and
+// compares what they say of a few sleep processes: gopsutil is the oracle
+// for the hand-written Linux reader. (Build with -tags gopsutil; see
+// source_gopsutil.go.)
+func TestLinuxSourceAgainstGopsutil(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	const long, short = "procwatch-oracle-sleeper-long", "pworacle-short"
+	_, cmds := startSleepers(t, long, long, short)
+	m := mustCompile(t, []string{long + "*", short})
+	lin, err := NewLinuxSource("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gop := NewGopsutilSource("")
+	ctx := context.Background()
+
+	// Both sources see the same processes with the same identity.
+	byPID := func(s Source) map[int]MatchedProc {
+		t.Helper()
+		snap, err := s.Scan(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int]MatchedProc{}
+		for _, p := range snap.Procs {
+			out[p.PID] = p
+		}
+		return out
+	}
+	got, want := byPID(lin), byPID(gop)
+	if len(got) != len(cmds) || len(want) != len(cmds) {
+		t.Fatalf("linux source matched %d processes, gopsutil %d, want %d", len(got), len(want), len(cmds))
+	}
+	for pid, w := range want {
+		g, ok := got[pid]
+		if !ok {
+			t.Errorf("pid %d: missing from the linux source", pid)
+			continue
+		}
+		type identity struct {
+			Name, Exe string
+			Cmdline   []string
+			Globs     []int
+			Threads   int
+			FDs       int
+		}
+		gi := identity{g.Name, g.Exe, g.Cmdline, g.Globs, g.Threads, g.FDs}
+		wi := identity{w.Name, w.Exe, w.Cmdline, w.Globs, w.Threads, w.FDs}
+		if diff := cmp.Diff(wi, gi); diff != "" {
+			t.Errorf("pid %d (-gopsutil +linux):\n%s", pid, diff)
+		}
+		// gopsutil reads rss from statm and we from stat: the same
+		// counter, read a moment apart.
+		if d := math.Abs(float64(g.RSS) - float64(w.RSS)); d > 0.1*float64(w.RSS)+64<<10 {
+			t.Errorf("pid %d: rss %d, gopsutil %d", pid, g.RSS, w.RSS)
+		}
+		if d := math.Abs(float64(g.VSize) - float64(w.VSize)); d > 0.1*float64(w.VSize) {
+			t.Errorf("pid %d: vsize %d, gopsutil %d", pid, g.VSize, w.VSize)
+		}
+		if d := g.StartTime.Sub(w.StartTime).Abs(); d > time.Second {
+			t.Errorf("pid %d: start %v, gopsutil %v", pid, g.StartTime, w.StartTime)
+		}
+		if math.Abs(g.CPUUser-w.CPUUser) > 0.05 || math.Abs(g.CPUSystem-w.CPUSystem) > 0.05 {
+			t.Errorf("pid %d: cpu %v/%v, gopsutil %v/%v", pid, g.CPUUser, g.CPUSystem, w.CPUUser, w.CPUSystem)
+		}
+		if g.ReadBytes != w.ReadBytes || g.WriteBytes != w.WriteBytes {
+			t.Errorf("pid %d: io %d/%d, gopsutil %d/%d", pid, g.ReadBytes, g.WriteBytes, w.ReadBytes, w.WriteBytes)
+		}
+	}
+
+	// Both see an exit.
+	stopProcess(cmds[0])
+	if got, want := byPID(lin), byPID(gop); len(got) != len(cmds)-1 || len(want) != len(cmds)-1 {
+		t.Errorf("after an exit: linux source %d processes, gopsutil %d, want %d", len(got), len(want), len(cmds)-1)
+	}
+}
+
+// TestGopsutilSourceScansHost checks the gopsutil source on its own: the
+// whole host scans without failing, and scanned counts agree roughly with
+// the Linux source.
+func TestGopsutilSourceScansHost(t *testing.T) {
+	lin, err := NewLinuxSource("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustCompile(t, []string{"**"})
+	a, err := lin.Scan(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewGopsutilSource("").Scan(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := a.Scanned - b.Scanned; d < -20 || d > 20 {
+		t.Errorf("linux source scanned %d processes, gopsutil %d", a.Scanned, b.Scanned)
+	}
+	if len(b.Procs) != b.Scanned {
+		t.Errorf("'**' matched %d of %d processes", len(b.Procs), b.Scanned)
+	}
+}
