@@ -41,9 +41,10 @@ var errAddrInUse = errors.New("address already in use")
 // several goroutines.
 type Cluster struct {
 	cfg       config
-	java      string // resolved path of the java binary
-	classpath string // resolved once, reused by Restart
-	root      string // temporary directory holding every member's directory
+	java      string   // resolved path of the java binary
+	classpath string   // resolved once, reused by Restart
+	root      string   // temporary directory holding every member's directory
+	rootLock  *os.File // flocked while the cluster lives, see makeClusterDir
 	ports     *portLocks
 	members   []*member
 	logMu     sync.Mutex // serializes WithLogWriter output of all members
@@ -146,12 +147,12 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.MkdirTemp("", "zktest-")
+	root, rootLock, err := makeClusterDir()
 	if err != nil {
 		ports.release()
-		return nil, fmt.Errorf("zktest: %w", err)
+		return nil, err
 	}
-	c := &Cluster{cfg: cfg, java: java, classpath: classpath, root: root, ports: ports}
+	c := &Cluster{cfg: cfg, java: java, classpath: classpath, root: root, rootLock: rootLock, ports: ports}
 
 	var servers []string // server.N lines, only for an ensemble
 	for i := range n {
@@ -484,6 +485,7 @@ func (c *Cluster) Close() error {
 	}
 	c.ports.release()
 	errs = append(errs, os.RemoveAll(c.root))
+	c.rootLock.Close() // after the removal, so no sweep races it
 	c.closeErr = errors.Join(errs...)
 	return c.closeErr
 }

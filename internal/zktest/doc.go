@@ -8,7 +8,9 @@
 //   - Every member runs in its own temporary directory (dataDir, zoo.cfg, myid,
 //     log file) on loopback ports that no other cluster holds, in this process
 //     or in any other process using zktest, so parallel tests and parallel
-//     test binaries (go test ./...) never collide.
+//     test binaries (go test ./...) never collide. The directories live under
+//     $TMPDIR/zktest-<uid>; those of a killed test binary are removed by the
+//     next one.
 //   - Start returns only once every member answers "srvr" with its final mode
 //     (standalone, or leader/follower for an ensemble); a failure says why and
 //     carries the tail of the server log.

@@ -10,7 +10,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // Clusters coordinate through flock(2) on files in one directory per user:
@@ -45,6 +47,53 @@ func lockFile(dir, name string, wait bool) (*os.File, error) {
 		return nil, fmt.Errorf("zktest: flock %s: %w", name, err)
 	}
 	return f, nil
+}
+
+// staleAge is how old an unlocked cluster directory must be before a sweep
+// removes it; it leaves a new cluster ample time between creating its
+// directory and locking it.
+const staleAge = time.Minute
+
+var sweepOnce sync.Once
+
+// makeClusterDir creates a cluster's temporary directory and holds a flock on
+// a file in it for as long as the cluster lives. A test binary that is killed
+// (go test -timeout, CI cancelling a job) runs no cleanup: its servers die
+// with it, but their directories stay. The lock tells them apart from live
+// ones, so the first start in each process removes those a dead process left.
+func makeClusterDir() (dir string, lock *os.File, err error) {
+	locks, err := lockDir()
+	if err != nil {
+		return "", nil, err
+	}
+	sweepOnce.Do(func() { sweepStale(locks) })
+	dir, err = os.MkdirTemp(locks, "cluster-")
+	if err != nil {
+		return "", nil, fmt.Errorf("zktest: %w", err)
+	}
+	lock, err = lockFile(dir, "lock", false)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return dir, lock, nil
+}
+
+// sweepStale removes the cluster directories under locks that no live process
+// holds and that are older than staleAge.
+func sweepStale(locks string) {
+	dirs, _ := filepath.Glob(filepath.Join(locks, "cluster-*"))
+	for _, dir := range dirs {
+		if fi, err := os.Stat(dir); err != nil || time.Since(fi.ModTime()) < staleAge {
+			continue
+		}
+		lock, err := lockFile(dir, "lock", false)
+		if err != nil {
+			continue // alive, or already gone
+		}
+		os.RemoveAll(dir)
+		lock.Close()
+	}
 }
 
 // A JVM spends its first second or so loading classes and compiling on every

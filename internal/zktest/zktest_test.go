@@ -392,6 +392,41 @@ func TestStartRetriesWhenAPortIsTaken(t *testing.T) {
 	}
 }
 
+func TestSweepRemovesOnlyDeadClusterDirs(t *testing.T) {
+	locks, err := lockDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * staleAge)
+	// A directory left by a killed test binary: nobody holds its lock.
+	dead, err := os.MkdirTemp(locks, "cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A live cluster's directory, just as old.
+	live, liveLock, err := makeClusterDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.RemoveAll(live)
+		liveLock.Close()
+	}()
+	for _, dir := range []string{dead, live} {
+		if err := os.Chtimes(dir, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	sweepStale(locks)
+	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("dead cluster directory still there (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("live cluster directory swept: %v", err)
+	}
+}
+
 func TestMissingInstallNamesMakeDeps(t *testing.T) {
 	tests := []struct {
 		name string
