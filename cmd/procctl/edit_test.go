@@ -284,3 +284,33 @@ func writeFifoLine(path, line string) error {
 	_, err = f.WriteString(line + "\n")
 	return err
 }
+
+// TestEditFallsBackToVi runs the built binary without EDITOR: it must run
+// `vi` from PATH, here a script standing in for it.
+func TestEditFallsBackToVi(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	env := f.env("/procwatch")
+	mustRun(t, env, "init", "sshd")
+
+	bin := t.TempDir()
+	vi := filepath.Join(bin, "vi")
+	if err := os.WriteFile(vi, []byte("#!/bin/sh\nsed -i 's/\"sshd\"/\"sshd-by-vi\"/' \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env["PATH"] = bin + ":" + os.Getenv("PATH")
+	env["TMPDIR"] = t.TempDir()
+	r := runBinary(t, env, "edit", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("%s", r)
+	}
+	if diff := cmp.Diff(map[string]any{"version": 1.0, "changed": true}, decodeAny(t, []byte(r.stdout))); diff != "" {
+		t.Errorf("json (-want +got):\n%s", diff)
+	}
+	if doc, _ := f.payload("/procwatch"); string(doc) != `{"globs":["sshd-by-vi"]}` {
+		t.Errorf("payload %s", doc)
+	}
+	if left := tempFiles(t, env["TMPDIR"]); len(left) != 0 {
+		t.Errorf("temp files left: %v", left)
+	}
+}

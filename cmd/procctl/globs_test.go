@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/procwatch/procwatch/internal/monitor"
 )
 
 // globsJSON runs a command with -o json and decodes its output.
@@ -186,4 +189,43 @@ func TestInvalidGlobWritesNothing(t *testing.T) {
 			t.Errorf("%v: payload changed: v%d %s -> v%d %s", args, version, doc, v2, doc2)
 		}
 	}
+}
+
+// TestWriteLockTimeout: an operator held up by another writer's lock for
+// longer than --timeout gets exit 1, a message saying so, and no write.
+func TestWriteLockTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	env := f.env("/procwatch")
+	mustRun(t, env, "init", "sshd")
+
+	// Another instance holds the lock: its Update function waits.
+	st := openAgent(t, f.servers, "lock-holder")
+	holding, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.Update(context.Background(), func(*monitor.WatchList) error {
+			close(holding)
+			<-release
+			return errors.New("changed my mind")
+		})
+		done <- err
+	}()
+	<-holding
+	doc, version := f.payload("/procwatch")
+	r := run(t, env, "--timeout", "1500ms", "globs", "add", "late")
+	close(release)
+	<-done
+	if r.code != exitFailure {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r)
+	}
+	want := "procctl: timed out waiting for the write lock under /procwatch/lock (another procctl or agent holds it); nothing was written\n"
+	if r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+	if doc2, v2 := f.payload("/procwatch"); v2 != version || string(doc2) != string(doc) {
+		t.Errorf("payload changed: v%d %s -> v%d %s", version, doc, v2, doc2)
+	}
+	// Once the holder is gone, the same command goes through.
+	mustRun(t, env, "globs", "add", "late")
 }

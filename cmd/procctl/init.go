@@ -50,7 +50,7 @@ func (o *initOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	base := []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.timeout)}
+	base := []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx))}
 
 	// Probe first: Open with WithCreate leaves an existing payload alone but
 	// does not say whether it created one.

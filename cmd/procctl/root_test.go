@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -54,6 +55,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"bad output", []string{"-o", "yaml", "globs", "list"}, `-o "yaml": want text or json`},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate" for "procctl"`},
 		{"unknown globs command", []string{"globs", "ad"}, `did you mean "add"?`},
+		{"misspelt globs command", []string{"globs", "lst"}, `unknown command "lst" for "procctl globs"; did you mean "list"?`},
 		{"bad timeout", []string{"--timeout", "0s", "get"}, "--timeout must be positive"},
 		{"unparsable timeout", []string{"get", "--timeout", "soon"}, `invalid argument "soon"`},
 		{"relative path", []string{"--path", "procwatch", "get"}, `--path "procwatch" must be an absolute znode path`},
@@ -177,5 +179,27 @@ func TestZKPrecedenceFlagEnvDefault(t *testing.T) {
 	r = run(t, envMap{envZK: envAddr}, "--timeout", "500ms", "--zk", flagAddr, "get")
 	if !strings.Contains(r.stderr, "ZooKeeper at "+flagAddr+" is unreachable") {
 		t.Errorf("the flag does not beat env:\n%s", r)
+	}
+}
+
+// TestInterruptWhileConnecting: cancelling (SIGINT in main) while waiting for
+// ZooKeeper says "interrupted", not "unreachable".
+func TestInterruptWhileConnecting(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	env := envMap{envZK: closedPort(t)}
+	done := make(chan int, 1)
+	go func() {
+		done <- execute(ctx, env, "", &stdout, &stderr, "--timeout", "60s", "get")
+	}()
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitFailure || stderr.String() != "procctl: interrupted\n" {
+			t.Errorf("exit %d, stderr %q", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("get did not end after cancel")
 	}
 }

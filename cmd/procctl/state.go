@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -39,6 +40,11 @@ func (g *globalOptions) connect(ctx context.Context) (*zkstate.Session, error) {
 		zkstate.WithSessionLogger(slog.New(dial)),
 	)
 	if err != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// zkstate keeps only the text of the cause: an interrupt
+			// must not read as "unreachable".
+			err = fmt.Errorf("%w: %w", context.Canceled, err)
+		}
 		return nil, &zkError{servers: g.zk, root: g.path, timeout: g.timeout, detail: dial.last(), err: err}
 	}
 	return sess, nil
@@ -47,26 +53,37 @@ func (g *globalOptions) connect(ctx context.Context) (*zkstate.Session, error) {
 // open connects and opens the existing state; it never creates it (see
 // init) and fails with the `procctl init` hint when there is none.
 func (g *globalOptions) open(ctx context.Context) (*conn, error) {
-	return g.openWith(ctx, zkstate.WithoutWait())
-}
-
-func (g *globalOptions) openWith(ctx context.Context, opts ...zkstate.Option) (*conn, error) {
 	sess, err := g.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]zkstate.Option{
+	st, err := zkstate.Open[monitor.WatchList](ctx, sess, g.path,
+		zkstate.WithoutWait(),
 		zkstate.WithoutMembership(),
-		// The operation's context is the tighter bound; this only keeps
-		// zkstate's 30 s default from outliving a longer --timeout.
-		zkstate.WithLockTimeout(g.timeout),
-	}, opts...)
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, g.path, opts...)
+		zkstate.WithLockTimeout(g.lockTimeout(ctx)),
+	)
 	if err != nil {
 		sess.Close()
 		return nil, g.zkErr(err)
 	}
 	return &conn{g: g, sess: sess, store: st}, nil
+}
+
+// lockMargin is how long before the operation's deadline the wait for the
+// write lock gives up.
+const lockMargin = 250 * time.Millisecond
+
+// lockTimeout makes the wait for the write lock end just before --timeout
+// does, so that an operator held up by another writer is told it was the
+// lock they waited for (ErrLockTimeout), not only that time ran out.
+func (g *globalOptions) lockTimeout(ctx context.Context) time.Duration {
+	d := g.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		if rem := time.Until(dl) - lockMargin; rem > 0 && rem < d {
+			d = rem
+		}
+	}
+	return d
 }
 
 // Close releases the Store and ends the session, so nothing of this

@@ -56,7 +56,7 @@ func (o *watchOptions) run(ctx context.Context) error {
 	var mu sync.Mutex
 	var writeErr error
 	failed := make(chan struct{})
-	print := func(f func() error) {
+	emit := func(f func() error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if writeErr != nil {
@@ -82,7 +82,7 @@ func (o *watchOptions) run(ctx context.Context) error {
 				return
 			}
 			for _, ev := range evs {
-				print(func() error { return o.printer.session(ev) })
+				emit(func() error { return o.printer.session(ev) })
 			}
 		}
 	}()
@@ -91,7 +91,7 @@ func (o *watchOptions) run(ctx context.Context) error {
 	// the first event, which Subscribe may deliver at once.
 	mu.Lock()
 	snap, stopEvents := c.store.Subscribe(func(ev zkstate.Event[monitor.WatchList]) {
-		print(func() error { return o.printer.event(ev) })
+		emit(func() error { return o.printer.event(ev) })
 	})
 	if snap.Version < 0 {
 		fmt.Fprintf(o.stderr, "procctl: warning: the payload at %s/payload is not a valid procwatch document; showing changes from the first valid one\n", o.path)
