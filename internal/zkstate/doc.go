@@ -6,6 +6,7 @@
 //	<root>/payload     the JSON document
 //	<root>/listeners/  one ephemeral node per live Store (see Member)
 //	<root>/lock/       the write lock: ephemeral-sequential nodes, lowest holds it
+//	<root>/writes/     one write receipt per writing Store (see receipts.go)
 //
 // What a Store guarantees:
 //

@@ -41,6 +41,7 @@ type Store[T any] struct {
 	payloadPath   string
 	listenersPath string
 	lockPath      string
+	writesPath    string
 	o             options
 	validate      func(T) error
 	tracer        trace.Tracer
@@ -70,6 +71,11 @@ type Store[T any] struct {
 	memberID   string
 	memberPath string
 	memberData []byte
+
+	// receiptPath is this Store's write receipt (see receipts.go); touched
+	// only under writeSem.
+	receiptPath  string
+	receiptReady bool
 
 	kick     chan struct{}
 	resyncCh chan struct{}
@@ -126,6 +132,7 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 		payloadPath:   root + "/payload",
 		listenersPath: root + "/listeners",
 		lockPath:      root + "/lock",
+		writesPath:    root + "/writes",
 		o:             o,
 		validate:      validate,
 		tracer:        tp.Tracer(tracerName),
@@ -453,7 +460,7 @@ func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
 		snap := Snapshot[T]{Value: cur.value, Version: cur.version, Raw: cur.raw}
 		if want >= 0 {
 			sent := s.now()
-			_, err := call(ctx, s.sess, s.closed, func() ([]zk.MultiResponse, error) {
+			_, err := retry(ctx, s.sess, s.closed, func() ([]zk.MultiResponse, error) {
 				return s.sess.conn.Multi(&zk.CheckVersionRequest{Path: s.payloadPath, Version: want})
 			})
 			switch {
@@ -590,6 +597,9 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 		return -1, err
 	}
 	defer s.releaseLock(lock)
+	if err := s.ensureReceipt(ctx); err != nil {
+		return -1, err
+	}
 
 	fresh := false
 	for {
@@ -657,19 +667,24 @@ const (
 // the lock node. It never abandons the request on ctx: its outcome decides
 // what the caller is told.
 func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expected int32) (int32, outcome, error) {
+	token, err := newReceiptToken()
+	if err != nil {
+		return -1, failed, err
+	}
 	if s.beforeCommit != nil {
 		s.beforeCommit()
 	}
 	resp, err := s.sess.conn.Multi(
 		&zk.SetDataRequest{Path: lock.path, Data: nil, Version: lock.version},
 		&zk.SetDataRequest{Path: s.payloadPath, Data: out, Version: expected},
+		&zk.SetDataRequest{Path: s.receiptPath, Data: token, Version: -1},
 	)
-	if err == nil && len(resp) == 2 && resp[1].Stat != nil {
+	if err == nil && len(resp) == 3 && resp[1].Stat != nil {
 		lock.version++
 		s.advance(out, resp[1].Stat, s.now())
 		return resp[1].Stat.Version, committed, nil
 	}
-	if len(resp) == 2 {
+	if len(resp) == 3 {
 		switch {
 		case errors.Is(resp[0].Error, zk.ErrNoNode):
 			return -1, failed, fmt.Errorf("%w: lock node %s is gone; nothing was written", ErrLockLost, lock.path)
@@ -678,10 +693,17 @@ func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expec
 			return -1, conflicted, fmt.Errorf("%w: %s changed after version %d by a writer outside the lock", ErrConflict, s.payloadPath, expected)
 		case errors.Is(resp[1].Error, zk.ErrNoNode):
 			return -1, failed, fmt.Errorf("%w at %s", ErrNoState, s.root)
+		case errors.Is(resp[2].Error, zk.ErrNoNode):
+			// Our receipt was collected as abandoned: make a new one.
+			s.receiptReady = false
+			if err := s.ensureReceipt(ctx); err != nil {
+				return -1, failed, err
+			}
+			return -1, again, nil
 		}
 	}
 	if ambiguous(err) {
-		return s.resolve(ctx, lock, out, expected, err)
+		return s.resolve(ctx, lock, out, expected, token, err)
 	}
 	return -1, failed, fmt.Errorf("zkstate: write %s: %w", s.payloadPath, mapErr(err))
 }
@@ -697,7 +719,7 @@ func ambiguous(err error) bool {
 // bumps it itself, which makes the old request fail if it arrives later. If
 // the session is gone, so is the lock node and any in-flight request of the
 // old session; the payload then tells, when it can.
-func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expected int32, cause error) (int32, outcome, error) {
+func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expected int32, token []byte, cause error) (int32, outcome, error) {
 	s.stats.ambiguousWrites.Add(1)
 	unknown := func(err error) (int32, outcome, error) {
 		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and %v", ErrUnknownOutcome, cause, err)
@@ -720,7 +742,7 @@ func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expe
 			continue
 		}
 		if st == nil {
-			return s.resolveWithoutLock(ctx, out, expected, cause)
+			return s.resolveWithoutLock(ctx, expected, token, cause)
 		}
 		if st.Version > lock.version {
 			lock.version = st.Version
@@ -739,7 +761,7 @@ func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expe
 		case errors.Is(err, zk.ErrBadVersion):
 			continue // it landed meanwhile; look again
 		case errors.Is(err, zk.ErrNoNode):
-			return s.resolveWithoutLock(ctx, out, expected, cause)
+			return s.resolveWithoutLock(ctx, expected, token, cause)
 		case ctx.Err() != nil || s.closedFlag.Load():
 			return unknown(err)
 		}
@@ -748,24 +770,25 @@ func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expe
 
 // resolveWithoutLock decides an ambiguous write after the session (and the
 // lock node with it) is gone. Requests of a closed session can no longer be
-// applied, so the payload is final evidence: still at the expected version
-// means not applied; one version later and holding exactly our bytes means
-// applied; anything else cannot be told apart from another writer.
-func (s *Store[T]) resolveWithoutLock(ctx context.Context, out []byte, expected int32, cause error) (int32, outcome, error) {
-	r, err := s.get(ctx, true)
-	if err != nil {
-		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and reading back failed: %v", ErrUnknownOutcome, cause, err)
+// applied, so the write receipt is final evidence: it holds this write's
+// token exactly when the write was applied, whatever other writers did to
+// the payload since.
+func (s *Store[T]) resolveWithoutLock(ctx context.Context, expected int32, token []byte, cause error) (int32, outcome, error) {
+	data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
+		if _, err := s.sess.conn.Sync(s.receiptPath); err != nil {
+			return nil, err
+		}
+		d, _, err := s.sess.conn.Get(s.receiptPath)
+		return d, err
+	})
+	if err != nil && !errors.Is(err, zk.ErrNoNode) {
+		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and reading its receipt failed: %v", ErrUnknownOutcome, cause, err)
 	}
-	s.advance(r.data, r.stat, r.sent)
-	switch {
-	case r.stat.Version == expected:
-		s.stats.ambiguousResolved.Add(1)
-		return -1, failed, fmt.Errorf("%w: the session ended during the write, which was not applied", ErrLockLost)
-	case r.stat.Version == expected+1 && bytes.Equal(r.data, out):
-		s.stats.ambiguousResolved.Add(1)
-		return r.stat.Version, committed, nil
+	s.stats.ambiguousResolved.Add(1)
+	if err == nil && bytes.Equal(data, token) {
+		return s.readBack(ctx, expected+1)
 	}
-	return -1, failed, fmt.Errorf("%w: the session ended during the write (%v) and the payload has moved on to version %d", ErrUnknownOutcome, cause, r.stat.Version)
+	return -1, failed, fmt.Errorf("%w: the session ended during the write, which was not applied", ErrLockLost)
 }
 
 // readBack brings the local copy up to at least the version our write made,
@@ -938,11 +961,15 @@ func (s *Store[T]) resync() {
 func (s *Store[T]) Close() error {
 	s.closeOnce.Do(func() {
 		s.closedFlag.Store(true)
-		if s.memberPath != "" && s.sess.connected.Load() {
+		if s.sess.connected.Load() {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_, _ = call(ctx, s.sess, nil, func() (struct{}, error) {
-				return struct{}{}, s.sess.conn.Delete(s.memberPath, -1)
-			})
+			for _, p := range []string{s.memberPath, s.closingReceipt()} {
+				if p != "" {
+					_, _ = call(ctx, s.sess, nil, func() (struct{}, error) {
+						return struct{}{}, s.sess.conn.Delete(p, -1)
+					})
+				}
+			}
 			cancel()
 		}
 		close(s.closed)

@@ -1,0 +1,111 @@
+package zkstate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// Write receipts make every ambiguous write decidable. Each writing Store
+// owns one persistent node, <root>/writes/<id>, and every write's multi also
+// stores a fresh random token there. If the connection drops during the
+// write and the session (with the lock node that would otherwise tell) is
+// lost too, the receipt still says whether the write was applied: nobody else
+// writes it, and no request of the dead session can be applied any more.
+//
+// A Store removes its receipt on Close. Receipts of writers that died
+// without closing are collected after receiptMaxAge by the next Store that
+// writes: an outcome is resolved within seconds, never days.
+
+const receiptMaxAge = 24 * time.Hour
+
+func newReceiptToken() ([]byte, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("zkstate: write token: %w", err)
+	}
+	return []byte(hex.EncodeToString(b[:])), nil
+}
+
+// ensureReceipt creates this Store's receipt before its first write. Called
+// with writeSem held.
+func (s *Store[T]) ensureReceipt(ctx context.Context) error {
+	if s.receiptReady {
+		return nil
+	}
+	if s.receiptPath == "" {
+		id := s.memberID
+		if id == "" {
+			var b [8]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return fmt.Errorf("zkstate: receipt id: %w", err)
+			}
+			id = hex.EncodeToString(b[:])
+		}
+		s.receiptPath = s.writesPath + "/" + id
+	}
+	for _, p := range []string{s.writesPath, s.receiptPath} {
+		_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
+			return s.sess.conn.Create(p, nil, 0, s.acl)
+		})
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			return fmt.Errorf("zkstate: create write receipt %s: %w", p, err)
+		}
+	}
+	s.receiptReady = true
+	s.wg.Add(1)
+	go s.collectReceipts()
+	return nil
+}
+
+// collectReceipts removes receipts that no write touched for receiptMaxAge:
+// their owners are gone.
+func (s *Store[T]) collectReceipts() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	children, err := call(ctx, s.sess, s.closed, func() ([]string, error) {
+		c, _, err := s.sess.conn.Children(s.writesPath)
+		return c, err
+	})
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-receiptMaxAge).UnixMilli()
+	for _, c := range children {
+		p := s.writesPath + "/" + c
+		if p == s.receiptPath {
+			continue
+		}
+		_, err := call(ctx, s.sess, s.closed, func() (struct{}, error) {
+			ok, st, err := s.sess.conn.Exists(p)
+			if err != nil || !ok || st.Mtime >= cutoff {
+				return struct{}{}, err
+			}
+			return struct{}{}, s.sess.conn.Delete(p, st.Version)
+		})
+		if errors.Is(err, ErrClosed) {
+			return
+		}
+	}
+}
+
+// closingReceipt returns the receipt to remove on Close, if any. Close holds
+// no writeSem, but runs after every write has returned or been abandoned.
+func (s *Store[T]) closingReceipt() string {
+	select {
+	case s.writeSem <- struct{}{}:
+		defer func() { <-s.writeSem }()
+		if s.receiptReady {
+			return s.receiptPath
+		}
+	default:
+		// A write is still running; its receipt is collected later.
+	}
+	return ""
+}
