@@ -144,7 +144,7 @@ func (h *history) add(client int, in chaosInput, call int64, out chaosOutput, re
 
 type chaosStats struct {
 	ops, faults, unknown, failed, staleReads int
-	ambiguous, resolved, expirations       uint64
+	ambiguous, resolved, expirations         uint64
 }
 
 func TestChaos(t *testing.T) {
