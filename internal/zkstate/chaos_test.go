@@ -343,7 +343,9 @@ func runChaos(t *testing.T, seed uint64, duration time.Duration) chaosStats {
 		t.Logf("%4d x %s", n, e)
 	}
 	checkLinearizable(t, seed, ops)
-	checkBoundedReads(t, ops, readChecks, bound)
+	for _, v := range checkBoundedReads(ops, readChecks, bound) {
+		t.Error(v)
+	}
 	if st.unknown != 0 {
 		t.Errorf("%d writes left with an unknown outcome", st.unknown)
 	}
@@ -380,22 +382,29 @@ func pause(ctx context.Context, d time.Duration) {
 
 func checkLinearizable(t *testing.T, seed uint64, ops []porcupine.Operation) {
 	t.Helper()
-	res, info := porcupine.CheckOperationsVerbose(regModel, ops, 2*time.Minute)
-	switch res {
-	case porcupine.Ok:
-	case porcupine.Unknown:
+	res, path, err := linearizable(ops, seed, *chaosOut)
+	switch {
+	case err != nil:
+		t.Errorf("writing the visualisation: %v", err)
+	case res == porcupine.Unknown:
 		t.Logf("linearizability check timed out on %d operations", len(ops))
-	default:
-		dir := *chaosOut
-		if dir == "" {
-			dir = os.TempDir()
-		}
-		path := filepath.Join(dir, fmt.Sprintf("procwatch-chaos-%d.html", seed))
-		if err := porcupine.VisualizePath(regModel, info, path); err != nil {
-			t.Errorf("writing the visualisation: %v", err)
-		}
+	case res == porcupine.Illegal:
 		t.Errorf("history of seed %d is not linearizable; visualisation in %s (rerun with -chaos.seed=%d)", seed, path, seed)
 	}
+}
+
+// linearizable checks ops against regModel and, on a violation, writes
+// porcupine's visualisation into dir (default: the system temp dir).
+func linearizable(ops []porcupine.Operation, seed uint64, dir string) (porcupine.CheckResult, string, error) {
+	res, info := porcupine.CheckOperationsVerbose(regModel, ops, 2*time.Minute)
+	if res != porcupine.Illegal {
+		return res, "", nil
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, fmt.Sprintf("procwatch-chaos-%d.html", seed))
+	return res, path, porcupine.VisualizePath(regModel, info, path)
 }
 
 // readCheck is one bounded-staleness Read: the Seq it returned and when.
@@ -409,8 +418,7 @@ type readCheck struct {
 // than one acknowledged more than the bound before the read began, and not
 // newer than what had been written by the time it returned (nothing made
 // up).
-func checkBoundedReads(t *testing.T, ops []porcupine.Operation, reads []readCheck, bound time.Duration) {
-	t.Helper()
+func checkBoundedReads(ops []porcupine.Operation, reads []readCheck, bound time.Duration) (violations []string) {
 	type ack struct {
 		ret int64
 		seq int
@@ -441,12 +449,13 @@ func checkBoundedReads(t *testing.T, ops []porcupine.Operation, reads []readChec
 		}
 		maxSeq := sort.Search(len(calls), func(i int) bool { return calls[i] > r.ret })
 		if r.seq < minSeq {
-			t.Errorf("client %d Read at %v returned seq %d, older than seq %d acknowledged more than %v before", r.client, time.Duration(r.call), r.seq, minSeq, bound)
+			violations = append(violations, fmt.Sprintf("client %d Read at %v returned seq %d, older than seq %d acknowledged more than %v before", r.client, time.Duration(r.call), r.seq, minSeq, bound))
 		}
 		if r.seq > maxSeq {
-			t.Errorf("client %d Read returned seq %d, but only %d writes had begun", r.client, r.seq, maxSeq)
+			violations = append(violations, fmt.Sprintf("client %d Read returned seq %d, but only %d writes had begun", r.client, r.seq, maxSeq))
 		}
 	}
+	return violations
 }
 
 // checkFinal replays the acknowledged writes in Seq order: the final value
