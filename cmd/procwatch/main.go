@@ -1,0 +1,173 @@
+// Command procwatch is the agent: it follows the watch list shared through
+// ZooKeeper and exports per-glob process metrics for Prometheus. This file
+// is only flags and wiring; the agent lives in internal/agent.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/promslog"
+	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/agent"
+)
+
+// version and revision are set at release builds with
+// -ldflags "-X main.version=... -X main.revision=..."; left empty, the agent
+// reports what the Go toolchain stamped into the binary.
+var version, revision string
+
+func main() {
+	os.Exit(execute(os.Args[1:], os.Stderr, agent.Run))
+}
+
+// usageError marks bad flags, which exit 2 rather than 1.
+type usageError struct{ error }
+
+// execute runs the command and turns its outcome into an exit code, in one
+// place: 0 after a clean shutdown, 2 for bad usage, 1 for anything else.
+func execute(args []string, stderr io.Writer, run func(context.Context, agent.Config) error) int {
+	cmd := newCommand(stderr, run)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "procwatch: %v\nRun 'procwatch --help' for usage.\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "procwatch: %v\n", err)
+		return 1
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	zk             string
+	path           string
+	listen         []string
+	webConfig      string
+	cacheFile      string
+	sessionTimeout time.Duration
+	procfs         string
+	scanInterval   time.Duration
+	logLevel       string
+	logFormat      string
+}
+
+// envFlags maps flags to the environment variables that set them when the
+// flag is not given; a flag on the command line wins.
+var envFlags = []struct{ flag, env string }{
+	{"zk", "PROCWATCH_ZK"},
+	{"path", "PROCWATCH_PATH"},
+}
+
+func newCommand(stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "procwatch",
+		Short: "Export per-glob process metrics for a watch list shared through ZooKeeper",
+		Long: `procwatch follows the watch list (process globs) stored in ZooKeeper under
+--path, re-matches this host's processes as soon as it changes, and exports
+per-glob metrics for Prometheus on /metrics. /healthz answers while the
+process runs, /readyz once a watch list is loaded (from ZooKeeper or
+--cache-file). Tracing is configured by the standard OTEL_* variables.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			for _, ef := range envFlags {
+				if v, ok := os.LookupEnv(ef.env); ok && !cmd.Flags().Changed(ef.flag) {
+					if err := cmd.Flags().Set(ef.flag, v); err != nil {
+						return usageError{fmt.Errorf("%s=%q: %w", ef.env, v, err)}
+					}
+				}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.config(stderr)
+			if err != nil {
+				return usageError{err}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			cfg.Logger.Info("starting procwatch", "version", cfg.Version, "zk", strings.Join(cfg.Servers, ","),
+				"path", cfg.Path, "listen", cfg.ListenAddresses, "procfs", cfg.ProcfsRoot, "cache_file", cfg.CacheFile)
+			return run(ctx, cfg)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.SetOut(stderr)
+	cmd.SetErr(stderr)
+
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringVar(&o.zk, "zk", agent.DefaultZK, "ZooKeeper servers, comma separated [PROCWATCH_ZK]")
+	f.StringVar(&o.path, "path", agent.DefaultPath, "root znode [PROCWATCH_PATH]")
+	f.StringSliceVar(&o.listen, "web.listen-address", []string{agent.DefaultListenAddress}, "addresses to serve metrics on (repeatable)")
+	f.StringVar(&o.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth)")
+	f.StringVar(&o.cacheFile, "cache-file", "", "last good payload, used when ZooKeeper is unreachable at start")
+	f.DurationVar(&o.sessionTimeout, "session-timeout", 10*time.Second, "ZooKeeper session timeout")
+	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
+	f.DurationVar(&o.scanInterval, "scan-interval", agent.DefaultScanInterval, "period of scans between scrapes and list changes (0 disables)")
+	f.StringVar(&o.logLevel, "log.level", "info", "log level: "+strings.Join(promslog.LevelFlagOptions, ", "))
+	f.StringVar(&o.logFormat, "log.format", "logfmt", "log format: "+strings.Join(promslog.FormatFlagOptions, ", "))
+	return cmd
+}
+
+// config checks the options and builds the agent's configuration.
+func (o *options) config(stderr io.Writer) (agent.Config, error) {
+	level, format := promslog.NewLevel(), promslog.NewFormat()
+	if err := level.Set(o.logLevel); err != nil {
+		return agent.Config{}, fmt.Errorf("--log.level: %w", err)
+	}
+	if err := format.Set(o.logFormat); err != nil {
+		return agent.Config{}, fmt.Errorf("--log.format: %w", err)
+	}
+	var servers []string
+	for s := range strings.SplitSeq(o.zk, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			servers = append(servers, s)
+		}
+	}
+	if len(servers) == 0 {
+		return agent.Config{}, errors.New("--zk: no ZooKeeper server given")
+	}
+	if !strings.HasPrefix(o.path, "/") || o.path == "/" || strings.HasSuffix(o.path, "/") {
+		return agent.Config{}, fmt.Errorf("--path %q: want an absolute znode path below /, without a trailing slash", o.path)
+	}
+	if o.sessionTimeout <= 0 {
+		return agent.Config{}, fmt.Errorf("--session-timeout %s: must be positive", o.sessionTimeout)
+	}
+	if o.scanInterval < 0 {
+		return agent.Config{}, fmt.Errorf("--scan-interval %s: must not be negative", o.scanInterval)
+	}
+	return agent.Config{
+		Servers:         servers,
+		Path:            o.path,
+		ListenAddresses: o.listen,
+		WebConfigFile:   o.webConfig,
+		CacheFile:       o.cacheFile,
+		SessionTimeout:  o.sessionTimeout,
+		ProcfsRoot:      o.procfs,
+		ScanInterval:    o.scanInterval,
+		Version:         version,
+		Revision:        revision,
+		Logger:          promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
+	}, nil
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"go.uber.org/goleak"
+
+	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkstate"
+	"github.com/procwatch/procwatch/internal/zktest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestFlags checks defaults, environment variables and their precedence,
+// and the exit codes, without starting an agent.
+func TestFlags(t *testing.T) {
+	defaults := agent.Config{
+		Servers:         []string{"127.0.0.1:2181"},
+		Path:            "/procwatch",
+		ListenAddresses: []string{":9256"},
+		SessionTimeout:  10 * time.Second,
+		ProcfsRoot:      "/proc",
+		ScanInterval:    5 * time.Second,
+	}
+	with := func(f func(*agent.Config)) agent.Config {
+		c := defaults
+		f(&c)
+		return c
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		want     agent.Config
+		wantCode int
+	}{
+		{name: "defaults", want: defaults},
+		{
+			name: "every flag",
+			args: []string{"--zk", "a:1, b:2", "--path", "/pw", "--web.listen-address", "127.0.0.1:1,[::1]:2",
+				"--web.config.file", "web.yml", "--cache-file", "/var/cache/pw", "--session-timeout", "3s",
+				"--path.procfs", "/host/proc", "--scan-interval", "0", "--log.level", "debug", "--log.format", "json"},
+			want: agent.Config{
+				Servers: []string{"a:1", "b:2"}, Path: "/pw", ListenAddresses: []string{"127.0.0.1:1", "[::1]:2"},
+				WebConfigFile: "web.yml", CacheFile: "/var/cache/pw", SessionTimeout: 3 * time.Second,
+				ProcfsRoot: "/host/proc",
+			},
+		},
+		{
+			name: "environment",
+			env:  map[string]string{"PROCWATCH_ZK": "zk1:2181,zk2:2181", "PROCWATCH_PATH": "/fleet"},
+			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"zk1:2181", "zk2:2181"}, "/fleet" }),
+		},
+		{
+			name: "flags win over the environment",
+			args: []string{"--zk", "flag:1", "--path", "/flag"},
+			env:  map[string]string{"PROCWATCH_ZK": "env:1", "PROCWATCH_PATH": "/env"},
+			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"flag:1"}, "/flag" }),
+		},
+		{name: "unknown flag", args: []string{"--nope"}, wantCode: 2},
+		{name: "argument", args: []string{"extra"}, wantCode: 2},
+		{name: "bad level", args: []string{"--log.level", "loud"}, wantCode: 2},
+		{name: "bad format", args: []string{"--log.format", "xml"}, wantCode: 2},
+		{name: "relative path", args: []string{"--path", "procwatch"}, wantCode: 2},
+		{name: "empty zk", env: map[string]string{"PROCWATCH_ZK": " , "}, wantCode: 2},
+		{name: "bad duration", args: []string{"--session-timeout", "soon"}, wantCode: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PROCWATCH_ZK", "")
+			t.Setenv("PROCWATCH_PATH", "")
+			os.Unsetenv("PROCWATCH_ZK")
+			os.Unsetenv("PROCWATCH_PATH")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var got *agent.Config
+			var stderr bytes.Buffer
+			code := execute(tc.args, &stderr, func(_ context.Context, c agent.Config) error {
+				got = &c
+				return nil
+			})
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if tc.wantCode != 0 {
+				if got != nil {
+					t.Error("the agent ran despite bad usage")
+				}
+				return
+			}
+			if got == nil {
+				t.Fatal("the agent did not run")
+			}
+			if got.Logger == nil {
+				t.Error("no logger")
+			}
+			if diff := cmp.Diff(tc.want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"), cmpopts.IgnoreUnexported(agent.Config{})); diff != "" {
+				t.Errorf("config mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRunErrorExitsOne: a failure of the agent itself is exit code 1.
+func TestRunErrorExitsOne(t *testing.T) {
+	var stderr bytes.Buffer
+	code := execute(nil, &stderr, func(context.Context, agent.Config) error { return errors.New("boom") })
+	if code != 1 || !strings.Contains(stderr.String(), "boom") {
+		t.Errorf("exit %d, stderr %q; want 1 and the error", code, stderr.String())
+	}
+}
+
+// TestSIGTERMRemovesListenerNode builds the real binary, runs it against a
+// real ZooKeeper, and checks that SIGTERM ends it cleanly with its listener
+// node removed at once (the session timeout is 10 s; the node is checked
+// right after the exit).
+func TestSIGTERMRemovesListenerNode(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "procwatch")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	cluster := zktest.Start(t, 1)
+	const root = "/procwatch-sigterm"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := zkstate.Connect(ctx, cluster.Servers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	op, err := zkstate.Open[monitor.WatchList](ctx, sess, root,
+		zkstate.WithCreate(monitor.WatchList{Globs: []string{"procwatch"}}), zkstate.WithoutMembership())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+
+	addr := freeAddr(t)
+	cache := filepath.Join(t.TempDir(), "cache.json")
+	cmd := exec.Command(bin, "--web.listen-address", addr, "--session-timeout", "10s",
+		"--cache-file", cache, "--log.format", "json")
+	cmd.Env = append(os.Environ(), "PROCWATCH_ZK="+cluster.ConnectString(), "PROCWATCH_PATH="+root)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var waitErr error
+	exited := make(chan struct{}) // closed once waitErr is set
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("procwatch stderr:\n%s", stderr.String())
+		}
+	}()
+
+	// Ready: the list is loaded; its own process matches "procwatch".
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("procwatch exited before it was ready: %v", waitErr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("procwatch not ready within 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var ms []zkstate.Member
+	for ms = range op.WatchMembers(ctx) {
+		if len(ms) == 1 {
+			break
+		}
+	}
+	if len(ms) != 1 || ms[0].Program != "procwatch" || ms[0].PID != cmd.Process.Pid {
+		t.Fatalf("listeners = %+v, want the agent (pid %d)", ms, cmd.Process.Pid)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Fatalf("procwatch exited with %v after SIGTERM", waitErr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("procwatch still running 15 s after SIGTERM")
+	}
+	left, err := op.Members(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("listener nodes %+v still there after a clean exit", left)
+	}
+	t.Logf("SIGTERM to exit: %s", time.Since(sent))
+	if _, err := os.Stat(cache); err != nil {
+		t.Errorf("cache file not written: %v", err)
+	}
+	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
+		t.Errorf("no shutdown line in the log:\n%s", stderr.String())
+	}
+}
+
+// freeAddr returns a loopback address no one listens on right now. The
+// binary binds it a moment later; another process taking the port in
+// between would fail the test loudly, not silently.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// syncBuffer is a bytes.Buffer safe for the exec package's copying
+// goroutine and the test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,302 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/procwatch/procwatch/internal/metrics"
+	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkstate"
+)
+
+// Defaults of the agent's settings, shared with the command's flags.
+const (
+	DefaultPath          = "/procwatch"
+	DefaultZK            = "127.0.0.1:2181"
+	DefaultListenAddress = ":9256"
+	DefaultProcfs        = "/proc"
+	// DefaultScanInterval is how often the agent scans on its own, between
+	// scrapes and list changes. It is what catches short-lived processes'
+	// starts, exits and CPU when scrapes are far apart; a scan of a few
+	// thousand processes costs milliseconds.
+	DefaultScanInterval = 5 * time.Second
+)
+
+// shutdownTimeout bounds each step of a graceful shutdown (HTTP drain, span
+// flush), so that SIGTERM ends the process well within the 30 s systemd
+// and Kubernetes grant before SIGKILL.
+const shutdownTimeout = 5 * time.Second
+
+// Config is everything Run needs; cmd/procwatch fills it from flags.
+type Config struct {
+	// Servers are the ZooKeeper servers, host:port.
+	Servers []string
+	// Path is the root znode of the shared watch list.
+	Path string
+	// ListenAddresses and WebConfigFile configure exporter-toolkit's web
+	// server (TLS and basic auth come from the web config file).
+	ListenAddresses []string
+	WebConfigFile   string
+	// Listener, when set, is served instead of ListenAddresses. Tests use
+	// it to serve on a port they already hold.
+	Listener net.Listener
+	// CacheFile keeps the last good watch list, for starts while ZooKeeper
+	// is unreachable; empty disables it.
+	CacheFile string
+	// SessionTimeout is the ZooKeeper session timeout.
+	SessionTimeout time.Duration
+	// ProcfsRoot is the procfs mount to read processes from.
+	ProcfsRoot string
+	// ScanInterval is the period of the agent's own scans; zero or less
+	// leaves scanning to list changes and scrapes.
+	ScanInterval time.Duration
+	// Version and Revision label procwatch_build_info and the listener
+	// node; empty means what the Go toolchain stamped into the binary.
+	Version, Revision string
+	// Logger receives the agent's logs; nil discards them.
+	Logger *slog.Logger
+	// TracerProvider, when set, replaces the provider built from the OTEL_*
+	// environment variables (tests pass one with an in-memory exporter);
+	// the caller then owns its shutdown.
+	TracerProvider trace.TracerProvider
+	// storeOptions are appended to the Store's options, for tests that
+	// need, say, a short staleness bound.
+	storeOptions []zkstate.Option
+}
+
+// Run runs the agent until ctx ends, then shuts down gracefully: it closes
+// the Store (removing this instance's listener node), the ZooKeeper session
+// and the HTTP server, and flushes pending spans. It returns an error only
+// for a setup failure or a web server that could not serve; a ZooKeeper that
+// is unreachable is not an error, the agent waits for it.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.defaults(); err != nil {
+		return err
+	}
+	log := cfg.Logger
+
+	tp := cfg.TracerProvider
+	if tp == nil {
+		p, shutdown, err := metrics.SetupTracing(ctx, metrics.TracingConfig{
+			ServiceName: "procwatch", ServiceVersion: cfg.Version, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := shutdown(sctx); err != nil {
+				log.Warn("flushing spans failed", "err", err)
+			}
+		}()
+		tp = p
+	}
+
+	src, err := monitor.NewDefaultSource(cfg.ProcfsRoot)
+	if err != nil {
+		return fmt.Errorf("procfs at %s: %w", cfg.ProcfsRoot, err)
+	}
+	sess, err := zkstate.NewSession(cfg.Servers,
+		zkstate.WithSessionTimeout(cfg.SessionTimeout),
+		zkstate.WithSessionLogger(log.With("component", "zookeeper")))
+	if err != nil {
+		return fmt.Errorf("zookeeper %v: %w", cfg.Servers, err)
+	}
+	defer sess.Close()
+
+	a := &agent{
+		cfg:    cfg,
+		log:    log,
+		sess:   sess,
+		tp:     tp,
+		tracer: tp.Tracer(tracerName),
+	}
+	a.col = metrics.New(monitor.New(src, monitor.WithTracerProvider(tp)),
+		metrics.WithState(a.state),
+		metrics.WithBuildInfo(cfg.Version, cfg.Revision),
+		metrics.WithLogger(log))
+	reg, err := metrics.NewRegistry(a.col)
+	if err != nil {
+		return err
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	a.loadCache(runCtx)
+	if !a.ready.Load() {
+		// Export something meaningful (processes_scanned, no globs) before
+		// any list arrives.
+		if _, err := a.col.Scan(runCtx); err != nil {
+			log.Warn("first scan failed", "procfs", cfg.ProcfsRoot, "err", err)
+		}
+	}
+
+	srv := &http.Server{
+		Handler:           a.handler(reg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.serve(srv) }()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { a.join(runCtx) })
+	if cfg.ScanInterval > 0 {
+		wg.Go(func() { a.scanLoop(runCtx) })
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "reason", context.Cause(ctx))
+	case err := <-serveErr:
+		runErr = fmt.Errorf("web server: %w", err)
+		serveErr = nil
+	}
+	stop()
+	wg.Wait()
+	a.leave()
+	sess.Close()
+	if serveErr != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("web server shutdown", "err", err)
+			_ = srv.Close()
+		}
+		cancel()
+		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("web server: %w", err)
+		}
+	}
+	return runErr
+}
+
+func (c *Config) defaults() error {
+	if len(c.Servers) == 0 {
+		return errors.New("no ZooKeeper servers given")
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.Listener == nil && len(c.ListenAddresses) == 0 {
+		return errors.New("no web listen address given")
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = zkstate.DefaultSessionTimeout
+	}
+	if c.ProcfsRoot == "" {
+		c.ProcfsRoot = DefaultProcfs
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Version == "" || c.Revision == "" {
+		v, r := stampedVersion()
+		if c.Version == "" {
+			c.Version = v
+		}
+		if c.Revision == "" {
+			c.Revision = r
+		}
+	}
+	return nil
+}
+
+// stampedVersion returns the module version and VCS revision the Go
+// toolchain recorded in the binary, so that a plain `go build` from a
+// checkout still says which commit it is.
+func stampedVersion() (version, revision string) {
+	version, revision = "unknown", "unknown"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version, revision
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		version = v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			revision = s.Value
+		}
+	}
+	return version, revision
+}
+
+// serve runs exporter-toolkit's server, which applies the web config file
+// (TLS, basic auth) on every listener.
+func (a *agent) serve(srv *http.Server) error {
+	webConfig := a.cfg.WebConfigFile
+	systemd := false
+	flags := &web.FlagConfig{
+		WebListenAddresses: &a.cfg.ListenAddresses,
+		WebSystemdSocket:   &systemd,
+		WebConfigFile:      &webConfig,
+	}
+	if a.cfg.Listener != nil {
+		return web.Serve(a.cfg.Listener, srv, flags, a.log)
+	}
+	return web.ListenAndServe(srv, flags, a.log)
+}
+
+// agent is the state of one Run.
+type agent struct {
+	cfg    Config
+	log    *slog.Logger
+	sess   *zkstate.Session
+	col    *metrics.Collector
+	tp     trace.TracerProvider
+	tracer trace.Tracer
+
+	// ready is set once a list is in force, from the cache or ZooKeeper.
+	ready atomic.Bool
+
+	// applyMu serializes putting lists in force: the snapshot taken at
+	// join, the events that follow it, and the cache at start.
+	applyMu      sync.Mutex
+	applied      monitor.WatchList
+	hasApplied   bool
+	cachedVer    int32 // version last written to (or read from) the cache file
+	hasCachedVer bool
+
+	mu        sync.Mutex // guards the fields below, read by scrapes
+	store     *zkstate.Store[monitor.WatchList]
+	cancelSub func()
+	fromCache *cacheFile // the list read from the cache file at start
+}
+
+// scanLoop scans every ScanInterval until ctx ends.
+func (a *agent) scanLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.ScanInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := a.col.Scan(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			// Logged when it starts failing and when it recovers, not at
+			// every tick; procwatch_scan_failures_total counts each one.
+			a.log.Error("scanning processes failed", "procfs", a.cfg.ProcfsRoot, "err", err)
+			failing = true
+		case err == nil && failing:
+			a.log.Info("scanning processes works again")
+			failing = false
+		}
+	}
+}

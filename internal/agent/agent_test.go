@@ -1,0 +1,521 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.uber.org/goleak"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/procwatch/procwatch/internal/zkstate"
+	"github.com/procwatch/procwatch/internal/zktest"
+)
+
+// The tests share one ZooKeeper server, each under a root of its own:
+// starting a JVM costs seconds on a loaded machine.
+var (
+	clusterOnce sync.Once
+	cluster     *zktest.Cluster
+	clusterErr  error
+)
+
+func sharedCluster(t *testing.T) *zktest.Cluster {
+	t.Helper()
+	clusterOnce.Do(func() { cluster, clusterErr = zktest.StartCluster(1) })
+	if clusterErr != nil {
+		t.Fatalf("starting ZooKeeper: %v", clusterErr)
+	}
+	return cluster
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cluster != nil {
+		if err := cluster.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "closing ZooKeeper:", err)
+			code = 1
+		}
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// names returns process names unique to this test run: a short one and one
+// longer than the kernel's 15-byte comm, which only the full-name matching
+// of DESIGN can match by a glob on its end.
+func names(tag string) (short, long string) {
+	pid := os.Getpid() % 100000
+	return fmt.Sprintf("pw%s%d", tag, pid), fmt.Sprintf("pw%s-long-sleeper-%d-end", tag, pid)
+}
+
+// TestLiveGlobProcesses is the agent against a real ZooKeeper and the
+// host's real processes: globs added through zkstate show their processes
+// within a second, and drop to 0 when the processes end.
+func TestLiveGlobProcesses(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-live"
+	op := operator(t, cluster.ConnectString(), root)
+
+	short, long := names("lv")
+	if len(long) <= 15 {
+		t.Fatalf("test name %q is not longer than the 15-byte comm", long)
+	}
+	killShort := newSleeper(t, short).start(t, 1)
+	killLong := newSleeper(t, long).start(t, 2)
+	// "*-end" only matches the full name: the kernel's comm is cut
+	// to 15 bytes and loses the suffix.
+	longGlob := "pw*-long-sleeper-*-end"
+	cache := filepath.Join(t.TempDir(), "procwatch.cache")
+
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		CacheFile:      cache,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+		// No periodic scan: what makes the change visible must be the
+		// re-match on the change event itself.
+		ScanInterval: 0,
+	})
+	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	a.waitMetrics(t, 5*time.Second,
+		want{name: "procwatch_globs", value: 0},
+		want{name: "procwatch_zookeeper_connected", value: 1},
+		want{name: "procwatch_state_stale", value: 0},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + short}, absent: true},
+	)
+	waitMembers(t, op, 1, 10*time.Second)
+
+	// The write, then /metrics until it shows: the latency DESIGN bounds.
+	start := time.Now()
+	version := setGlobs(t, op, short, longGlob)
+	committed := time.Since(start)
+	latency := committed + a.waitMetrics(t, time.Second,
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + short}, value: 1},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + longGlob}, value: 2},
+		want{name: "procwatch_state_version", value: float64(version)},
+		want{name: "procwatch_globs", value: 2},
+	)
+	t.Logf("change to /metrics: %s from the start of the write (the write itself took %s)", latency, committed)
+	if latency > time.Second {
+		t.Errorf("the change took %s to show in /metrics, want at most 1 s", latency)
+	}
+
+	mfs, body := a.scrape(t)
+	if v, ok := value(mfs, "procwatch_glob_oldest_start_time_seconds", "glob="+longGlob); !ok || v < float64(start.Add(-time.Minute).Unix()) {
+		t.Errorf("oldest start of %s = %v (present %v), want about now", longGlob, v, ok)
+	}
+	promtoolCheck(t, body)
+
+	// The cache file follows every good change.
+	c, err := readCache(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version != version || !slices.Equal(c.Payload.Globs, []string{short, longGlob}) || c.Root != root {
+		t.Errorf("cache file = %+v, want version %d globs [%s %s] root %s", c, version, short, longGlob, root)
+	}
+
+	killShort()
+	killLong()
+	// Back to 0; the series stay, the processes count as exits, and the
+	// scrape rescans on its own (the latest scan is older than a second).
+	a.waitMetrics(t, 10*time.Second,
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + short}, value: 0},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + longGlob}, value: 0},
+		want{name: "procwatch_glob_process_exits_total", labels: []string{"glob=" + longGlob}, value: 2},
+		want{name: "procwatch_glob_process_exits_total", labels: []string{"glob=" + short}, value: 1},
+		want{name: "procwatch_glob_oldest_start_time_seconds", labels: []string{"glob=" + longGlob}, absent: true},
+	)
+}
+
+// promtoolCheck runs `promtool check metrics` on a scrape: it must pass
+// with nothing to say.
+func promtoolCheck(t *testing.T, body string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool not found (%v): run `make deps`", err)
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestStartFromCacheWhileZooKeeperDown starts the agent with its only
+// ZooKeeper cut off and a cache file: it is ready at once with the cached
+// list, says it is stale, and when ZooKeeper comes back it joins, registers
+// and follows changes.
+func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-cache"
+	cachedName, zkName := names("ca")
+	newName, _ := names("cn")
+	op := operator(t, cluster.ConnectString(), root, zkName)
+	newSleeper(t, cachedName).start(t, 2)
+	newSleeper(t, zkName).start(t, 1)
+	newSleeper(t, newName).start(t, 3)
+
+	proxy := zktest.NewProxy(t, cluster.ConnectString())
+	proxy.Cut()
+
+	cache := filepath.Join(t.TempDir(), "procwatch.cache")
+	savedAt := time.Now().Add(-time.Hour).UTC()
+	data, err := json.Marshal(map[string]any{
+		"root": root, "version": 3, "saved_at": savedAt, "payload": map[string]any{"globs": []string{cachedName}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cache, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	a := startAgent(t, Config{
+		Servers:        []string{proxy.Addr()},
+		Path:           root,
+		CacheFile:      cache,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+		ScanInterval:   time.Hour,
+	})
+	a.waitStatus(t, "/readyz", http.StatusOK, 5*time.Second)
+	mfs, _ := a.scrape(t)
+	if age, ok := value(mfs, "procwatch_state_age_seconds"); !ok || age < 3600 {
+		t.Errorf("procwatch_state_age_seconds = %v (present %v), want the cache's age, over 3600", age, ok)
+	}
+	a.waitMetrics(t, time.Second,
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + cachedName}, value: 2},
+		want{name: "procwatch_state_stale", value: 1},
+		want{name: "procwatch_state_version", value: 3},
+		want{name: "procwatch_zookeeper_connected", value: 0},
+	)
+	if ids := members(t, op); len(ids) != 0 {
+		t.Fatalf("an agent cut off from ZooKeeper is registered: %v", ids)
+	}
+
+	proxy.Restore()
+	_, info := op.DirtyRead()
+	a.waitMetrics(t, 20*time.Second,
+		want{name: "procwatch_zookeeper_connected", value: 1},
+		want{name: "procwatch_state_stale", value: 0},
+		want{name: "procwatch_state_version", value: float64(info.Version)},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + zkName}, value: 1},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + cachedName}, absent: true},
+		// [cached] became [zk]: one modification, counted at join.
+		want{name: "procwatch_state_changes_total", labels: []string{"kind=modified"}, value: 1},
+	)
+	waitMembers(t, op, 1, 10*time.Second)
+
+	version := setGlobs(t, op, zkName, newName)
+	a.waitMetrics(t, time.Second,
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + newName}, value: 3},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + zkName}, value: 1},
+		want{name: "procwatch_state_version", value: float64(version)},
+		want{name: "procwatch_state_changes_total", labels: []string{"kind=added"}, value: 1},
+	)
+	c, err := readCache(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version != version || !slices.Equal(c.Payload.Globs, []string{zkName, newName}) {
+		t.Errorf("cache file = %+v, want version %d with [%s %s]", c, version, zkName, newName)
+	}
+}
+
+// TestReadiness: without a cache file and before the payload exists, the
+// agent is alive but not ready; it becomes ready when the list appears.
+func TestReadiness(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-ready"
+	name, _ := names("rd")
+	newSleeper(t, name).start(t, 1)
+	// A corrupt cache file is no list: it is ignored, then replaced.
+	cache := filepath.Join(t.TempDir(), "cache.json")
+	if err := os.WriteFile(cache, []byte(`{"payload": {"glo`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		CacheFile:      cache,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+	})
+	a.waitStatus(t, "/healthz", http.StatusOK, 5*time.Second)
+	a.waitMetrics(t, 10*time.Second, want{name: "procwatch_zookeeper_connected", value: 1})
+	if code, body := get(t, a.url+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before any list = %d %q, want 503", code, body)
+	}
+	a.waitMetrics(t, time.Second,
+		want{name: "procwatch_state_version", value: -1},
+		want{name: "procwatch_state_stale", value: 1},
+		want{name: "procwatch_state_age_seconds", absent: true},
+	)
+	operator(t, cluster.ConnectString(), root, name)
+	a.waitStatus(t, "/readyz", http.StatusOK, 10*time.Second)
+	a.waitMetrics(t, time.Second, want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1})
+	if c, err := readCache(cache); err != nil || c.Version != 0 {
+		t.Errorf("cache file after the first list: %+v, %v; want version 0", c, err)
+	}
+	if code, _ := get(t, a.url+"/no-such-page"); code != http.StatusNotFound {
+		t.Errorf("unknown path answered %d, want 404", code)
+	}
+}
+
+// TestBadDataFromOtherWriters: globs and payloads written around procctl
+// (here with a raw ZooKeeper client) never stop the agent: an invalid glob
+// is skipped and counted while the others work, and an invalid payload
+// keeps the last good list.
+func TestBadDataFromOtherWriters(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-bad"
+	op := operator(t, cluster.ConnectString(), root)
+	name, _ := names("bd")
+	newSleeper(t, name).start(t, 1)
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+	})
+	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	waitMembers(t, op, 1, 10*time.Second)
+
+	conn := zktest.Connect(t, cluster.ConnectString(), 4*time.Second)
+	set := func(doc string) {
+		t.Helper()
+		if _, err := conn.Set(root+"/payload", []byte(doc), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(fmt.Sprintf(`{"globs": ["[", %q, "{a,b"]}`, name))
+	a.waitMetrics(t, time.Second,
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+		want{name: "procwatch_globs", value: 1},
+		want{name: "procwatch_invalid_globs", value: 2},
+		want{name: "procwatch_glob_errors_total", value: 2},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=["}, absent: true},
+	)
+
+	set(`{"globs": [`)
+	a.waitMetrics(t, 10*time.Second,
+		want{name: "procwatch_state_invalid_payloads_total", value: 1},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	)
+	set(`{"globs": "not a list"}`)
+	a.waitMetrics(t, 10*time.Second,
+		want{name: "procwatch_state_invalid_payloads_total", value: 2},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	)
+	set(fmt.Sprintf(`{"globs": [%q]}`, name))
+	a.waitMetrics(t, time.Second,
+		want{name: "procwatch_invalid_globs", value: 0},
+		want{name: "procwatch_glob_errors_total", value: 2},
+		want{name: "procwatch_globs", value: 1},
+	)
+	// Still alive and serving.
+	if code, _ := get(t, a.url+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d after bad data", code)
+	}
+}
+
+// TestRematchSpans records the agent's spans with the SDK's in-memory
+// exporter: a change makes a procwatch.rematch span whose children are the
+// monitor's SetGlobs and Scan.
+func TestRematchSpans(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-spans"
+	op := operator(t, cluster.ConnectString(), root)
+	name, _ := names("sp")
+	newSleeper(t, name).start(t, 1)
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+		TracerProvider: tp,
+	})
+	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	version := setGlobs(t, op, name, "[")
+	a.waitMetrics(t, time.Second, want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1})
+
+	spans := exp.GetSpans()
+	var rematch *tracetest.SpanStub
+	for i, s := range spans {
+		if s.Name == RematchSpan && attr(s, "procwatch.source") == sourceChange {
+			rematch = &spans[i]
+		}
+	}
+	if rematch == nil {
+		t.Fatalf("no %s span with source %s among %v", RematchSpan, sourceChange, spanNames(spans))
+	}
+	for k, v := range map[string]string{
+		"procwatch.version":       fmt.Sprint(version),
+		"procwatch.changes":       "2",
+		"procwatch.globs":         "1",
+		"procwatch.invalid_globs": "1",
+	} {
+		if got := attr(*rematch, k); got != v {
+			t.Errorf("%s attribute %s = %q, want %q", RematchSpan, k, got, v)
+		}
+	}
+	setGlobsSpan := child(spans, *rematch, "monitor.SetGlobs")
+	if setGlobsSpan == nil {
+		t.Fatalf("no monitor.SetGlobs span under %s; spans: %v", RematchSpan, spanNames(spans))
+	}
+	if child(spans, *setGlobsSpan, "monitor.Scan") == nil {
+		t.Errorf("no monitor.Scan span under monitor.SetGlobs; spans: %v", spanNames(spans))
+	}
+}
+
+func attr(s tracetest.SpanStub, key string) string {
+	for _, kv := range s.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value.Emit()
+		}
+	}
+	return ""
+}
+
+func child(spans tracetest.SpanStubs, parent tracetest.SpanStub, name string) *tracetest.SpanStub {
+	for i, s := range spans {
+		if s.Name == name && s.Parent.SpanID() == parent.SpanContext.SpanID() {
+			return &spans[i]
+		}
+	}
+	return nil
+}
+
+func spanNames(spans tracetest.SpanStubs) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// TestLeaveRemovesListenerNode: stopping the agent removes its listener node
+// at once, not after the session timeout.
+func TestLeaveRemovesListenerNode(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-leave"
+	op := operator(t, cluster.ConnectString(), root)
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		SessionTimeout: 10 * time.Second,
+		ProcfsRoot:     "/proc",
+	})
+	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	waitMembers(t, op, 1, 10*time.Second)
+	a.stop()
+	if ids := members(t, op); len(ids) != 0 {
+		t.Errorf("listener nodes left after the agent stopped: %v", ids)
+	}
+}
+
+// TestStaleWhileCutOff: an agent that joined and then lost ZooKeeper keeps
+// monitoring with its list and says it is stale once the staleness bound
+// has passed; it is fresh again when ZooKeeper is back.
+func TestStaleWhileCutOff(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-stale"
+	name, _ := names("st")
+	op := operator(t, cluster.ConnectString(), root, name)
+	newSleeper(t, name).start(t, 1)
+	proxy := zktest.NewProxy(t, cluster.ConnectString())
+	a := startAgent(t, Config{
+		Servers:        []string{proxy.Addr()},
+		Path:           root,
+		SessionTimeout: 10 * time.Second,
+		ProcfsRoot:     "/proc",
+		storeOptions:   []zkstate.Option{zkstate.WithMaxStaleness(time.Second), zkstate.WithVerifyInterval(100 * time.Millisecond)},
+	})
+	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	waitMembers(t, op, 1, 10*time.Second)
+	a.waitMetrics(t, 5*time.Second,
+		want{name: "procwatch_state_stale", value: 0},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	)
+
+	proxy.Cut()
+	a.waitMetrics(t, 10*time.Second,
+		want{name: "procwatch_zookeeper_connected", value: 0},
+		want{name: "procwatch_state_stale", value: 1},
+		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	)
+	if code, _ := get(t, a.url+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d while cut off with a list in force, want 200", code)
+	}
+
+	proxy.Restore()
+	a.waitMetrics(t, 20*time.Second,
+		want{name: "procwatch_zookeeper_connected", value: 1},
+		want{name: "procwatch_state_stale", value: 0},
+	)
+}
+
+// TestWebConfigBasicAuth: --web.config.file reaches exporter-toolkit, so
+// basic auth (and TLS, configured the same way) guards /metrics.
+func TestWebConfigBasicAuth(t *testing.T) {
+	cluster := sharedCluster(t)
+	const root = "/procwatch-web"
+	operator(t, cluster.ConnectString(), root)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(webConfig, []byte("basic_auth_users:\n  prom: "+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		WebConfigFile:  webConfig,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+	})
+	if code, _ := get(t, a.url+"/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without credentials = %d, want 401", code)
+	}
+	req, err := http.NewRequest(http.MethodGet, a.url+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("prom", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/metrics with credentials = %d, want 200", resp.StatusCode)
+	}
+}
