@@ -84,10 +84,9 @@ func (o *editOptions) run(ctx context.Context) error {
 	defer wcancel()
 	newVersion, err := c.store.CompareAndSwapJSON(wctx, version, edited)
 	if errors.Is(err, zkstate.ErrConflict) {
-		current := int32(-1)
-		if _, v, rerr := c.readRaw(); rerr == nil {
-			current = v
-		}
+		// The refused write read the server first: this is its version.
+		_, info := c.store.DirtyRead()
+		current := info.ServerVersion
 		return &keptError{file: file, err: &editConflictError{root: o.path, edited: version, current: current}}
 	}
 	if err != nil {
@@ -104,12 +103,8 @@ func (o *editOptions) current(ctx context.Context, c *conn) ([]byte, int32, erro
 	snap, err := c.read(ctx)
 	var inv *invalidStateError
 	if errors.As(err, &inv) {
-		raw, version, rerr := c.readRaw()
-		if rerr != nil {
-			return nil, -1, o.zkErr(rerr)
-		}
 		fmt.Fprintf(o.stderr, "procctl: warning: %v\n", err)
-		return raw, version, nil
+		return inv.raw, inv.version, nil
 	}
 	if err != nil {
 		return nil, -1, err

@@ -166,6 +166,7 @@ type invalidStateError struct {
 	root    string
 	version int32
 	reason  string
+	raw     []byte // the stored text, for edit to show
 }
 
 func (e *invalidStateError) Error() string {

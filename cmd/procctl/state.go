@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"net"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/procwatch/procwatch/internal/monitor"
@@ -32,22 +32,31 @@ func (g *globalOptions) opContext(ctx context.Context) (context.Context, context
 }
 
 // connect opens a ZooKeeper session. On failure the message says which
-// servers were unreachable and, when the client told us, why.
+// servers were unreachable and, when a dial failed, why.
 func (g *globalOptions) connect(ctx context.Context) (*zkstate.Session, error) {
-	dial := &dialErrors{}
-	sess, err := zkstate.Connect(ctx, []string{g.zk},
-		zkstate.WithSessionTimeout(g.sessionTimeout),
-		zkstate.WithSessionLogger(slog.New(dial)),
-	)
+	sess, err := zkstate.Connect(ctx, []string{g.zk}, zkstate.WithSessionTimeout(g.sessionTimeout))
 	if err != nil {
-		if errors.Is(ctx.Err(), context.Canceled) {
-			// zkstate keeps only the text of the cause: an interrupt
-			// must not read as "unreachable".
-			err = fmt.Errorf("%w: %w", context.Canceled, err)
-		}
-		return nil, &zkError{servers: g.zk, root: g.path, timeout: g.timeout, detail: dial.last(), err: err}
+		return nil, &zkError{servers: g.zk, root: g.path, timeout: g.timeout, detail: dialReason(err), err: err}
 	}
 	return sess, nil
+}
+
+// dialReason extracts the operating system's reason from the last failed
+// dial that zkstate wraps ("connection refused", "i/o timeout").
+func dialReason(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		return "i/o timeout"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.Error()
+	}
+	return ""
 }
 
 // open connects and opens the existing state; it never creates it (see
@@ -110,14 +119,7 @@ func (g *globalOptions) zkErr(err error) error {
 // changed the list, or was told an agent did, must see that change.
 func (c *conn) read(ctx context.Context) (zkstate.Snapshot[monitor.WatchList], error) {
 	snap, err := c.store.ConsistentRead(ctx)
-	if errors.Is(err, zkstate.ErrInvalidPayload) {
-		raw, version, rerr := c.readRaw()
-		if rerr != nil {
-			return snap, c.g.zkErr(rerr)
-		}
-		return snap, &invalidStateError{root: c.g.path, version: version, reason: whyInvalid(raw)}
-	}
-	return snap, c.g.zkErr(err)
+	return snap, c.invalidState(err)
 }
 
 // update is Store.Update, the only way procctl's globs commands write: the
@@ -126,24 +128,17 @@ func (c *conn) read(ctx context.Context) (zkstate.Snapshot[monitor.WatchList], e
 // Store cannot update what it cannot decode; edit can replace it).
 func (c *conn) update(ctx context.Context, fn func(*monitor.WatchList) error) (int32, error) {
 	version, err := c.store.Update(ctx, fn)
-	if errors.Is(err, zkstate.ErrInvalidPayload) {
-		if raw, v, rerr := c.readRaw(); rerr == nil {
-			if _, derr := decodeDocument(raw); derr != nil {
-				return -1, &invalidStateError{root: c.g.path, version: v, reason: derr.Error()}
-			}
-		}
-	}
-	return version, c.g.zkErr(err)
+	return version, c.invalidState(err)
 }
 
-// readRaw reads the payload node as it is, valid or not: what edit shows
-// when another client stored something that is not a procwatch document.
-func (c *conn) readRaw() ([]byte, int32, error) {
-	data, stat, err := c.sess.Conn().Get(c.store.Root() + "/payload")
-	if err != nil {
-		return nil, -1, err
+// invalidState turns zkstate's report of a rejected document into one for
+// people, keeping the stored text for edit; other errors go to zkErr.
+func (c *conn) invalidState(err error) error {
+	var ip *zkstate.InvalidPayloadError
+	if errors.As(err, &ip) && ip.Version >= 0 {
+		return &invalidStateError{root: c.g.path, version: ip.Version, reason: whyInvalid(ip.Raw), raw: ip.Raw}
 	}
-	return data, stat.Version, nil
+	return c.g.zkErr(err)
 }
 
 // decodeDocument checks that doc is a procwatch document: a JSON object
@@ -207,40 +202,4 @@ func jsonErr(doc []byte, err error) string {
 		}
 	}
 	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)
-}
-
-// dialErrors is the session's logger: it keeps the last reason the client
-// gave for failing to reach a server, so "unreachable" can say why
-// ("connection refused", "i/o timeout") instead of only that it timed out.
-type dialErrors struct {
-	mu  sync.Mutex
-	msg string
-}
-
-func (d *dialErrors) Enabled(context.Context, slog.Level) bool { return true }
-
-func (d *dialErrors) Handle(_ context.Context, r slog.Record) error {
-	// go-zookeeper logs "failed to connect to HOST:PORT: dial tcp ...: connect: connection refused".
-	const marker = "failed to connect to "
-	i := strings.Index(r.Message, marker)
-	if i < 0 {
-		return nil
-	}
-	reason := r.Message[i+len(marker):]
-	if j := strings.LastIndex(reason, ": "); j >= 0 {
-		reason = reason[j+2:]
-	}
-	d.mu.Lock()
-	d.msg = reason
-	d.mu.Unlock()
-	return nil
-}
-
-func (d *dialErrors) WithAttrs([]slog.Attr) slog.Handler { return d }
-func (d *dialErrors) WithGroup(string) slog.Handler      { return d }
-
-func (d *dialErrors) last() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.msg
 }

@@ -1,6 +1,9 @@
 package zkstate
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error returned by this package that belongs to one of
 // these classes wraps the sentinel, so callers test with errors.Is and read the
@@ -53,3 +56,28 @@ var (
 	// its ACL or missing credentials.
 	ErrPermission = errors.New("zkstate: permission denied")
 )
+
+// InvalidPayloadError describes a document on the server that was rejected:
+// its version, its text as stored and why. It matches ErrInvalidPayload with
+// errors.Is, so callers that only need the class need not know it; a tool
+// that wants to show or repair the document finds everything here.
+type InvalidPayloadError struct {
+	// Version is the payload node's version, -1 for a document that was
+	// never stored (one a write was refused for).
+	Version int32
+	Raw     []byte
+	Reason  error
+}
+
+func (e *InvalidPayloadError) Error() string {
+	if e.Version < 0 {
+		return fmt.Sprintf("zkstate: invalid payload: %v", e.Reason)
+	}
+	return fmt.Sprintf("zkstate: invalid payload at version %d: %v", e.Version, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidPayload) hold.
+func (e *InvalidPayloadError) Is(target error) bool { return target == ErrInvalidPayload }
+
+// Unwrap returns the reason.
+func (e *InvalidPayloadError) Unwrap() error { return e.Reason }

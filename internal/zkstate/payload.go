@@ -3,6 +3,7 @@ package zkstate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -14,20 +15,20 @@ import (
 // ErrInvalidPayload. Fields T does not know are ignored here and preserved by
 // encodePayload.
 func decodePayload[T any](data []byte, validate func(T) error) (T, error) {
-	var v T
+	var v, zero T
+	invalid := func(reason error) (T, error) {
+		return zero, &InvalidPayloadError{Version: -1, Raw: data, Reason: reason}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&v); err != nil {
-		var zero T
-		return zero, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+		return invalid(err)
 	}
 	if dec.More() {
-		var zero T
-		return zero, fmt.Errorf("%w: trailing data after the JSON document", ErrInvalidPayload)
+		return invalid(errors.New("trailing data after the JSON document"))
 	}
 	if validate != nil {
 		if err := validate(v); err != nil {
-			var zero T
-			return zero, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+			return invalid(err)
 		}
 	}
 	return v, nil

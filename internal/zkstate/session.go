@@ -72,6 +72,7 @@ type Session struct {
 
 	connected   atomic.Bool
 	expirations atomic.Uint64
+	lastDialErr atomic.Pointer[error]
 
 	// The client's event callback must never block, so it only appends raw
 	// events here; dispatch turns them into SessionEvents in order.
@@ -125,9 +126,18 @@ func NewSession(servers []string, opts ...SessionOption) (*Session, error) {
 		hasSession: make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
-	dialer := o.dialer
-	if dialer == nil {
-		dialer = net.DialTimeout
+	dial := o.dialer
+	if dial == nil {
+		dial = net.DialTimeout
+	}
+	// Remember why the last dial failed, so "unreachable" can say why.
+	dialer := func(network, address string, timeout time.Duration) (net.Conn, error) {
+		c, err := dial(network, address, timeout)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", address, err)
+			s.lastDialErr.Store(&err)
+		}
+		return c, err
 	}
 	conn, _, err := zk.Connect(list, o.timeout,
 		zk.WithEventCallback(s.onEvent),
@@ -181,8 +191,26 @@ func (s *Session) WaitConnected(ctx context.Context) error {
 	case <-s.closed:
 		return ErrClosed
 	case <-ctx.Done():
-		return fmt.Errorf("%w: ZooKeeper at %s is unreachable (%v)", ErrNotConnected, s.servers, context.Cause(ctx))
+		return s.unreachable(ctx)
 	}
+}
+
+// unreachable builds the error for a wait that ctx ended: it wraps
+// ErrNotConnected and the context's cause, and names the last dial failure.
+func (s *Session) unreachable(ctx context.Context) error {
+	if last := s.LastDialError(); last != nil {
+		return fmt.Errorf("%w: ZooKeeper at %s is unreachable (%w; last attempt: %w)", ErrNotConnected, s.servers, context.Cause(ctx), last)
+	}
+	return fmt.Errorf("%w: ZooKeeper at %s is unreachable (%w)", ErrNotConnected, s.servers, context.Cause(ctx))
+}
+
+// LastDialError returns why the most recent attempt to open a TCP connection
+// failed, or nil if none has failed.
+func (s *Session) LastDialError() error {
+	if p := s.lastDialErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // waitUsable blocks until the Session is connected now (not merely once).
@@ -204,7 +232,7 @@ func (s *Session) waitUsable(ctx context.Context) error {
 			return ErrClosed
 		case <-ctx.Done():
 			cancel()
-			return fmt.Errorf("%w: ZooKeeper at %s is unreachable (%v)", ErrNotConnected, s.servers, context.Cause(ctx))
+			return s.unreachable(ctx)
 		}
 	}
 }

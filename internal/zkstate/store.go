@@ -62,6 +62,7 @@ type Store[T any] struct {
 	applyMu    sync.Mutex
 	badVersion int32
 	badMzxid   int64
+	badErr     *InvalidPayloadError
 
 	subMu sync.Mutex
 	subs  map[*subscriber[T]]struct{}
@@ -80,6 +81,8 @@ type Store[T any] struct {
 	kick     chan struct{}
 	resyncCh chan struct{}
 	stats    counters
+
+	created bool // Open created the payload
 
 	unsubscribe func()
 	closeOnce   sync.Once
@@ -212,8 +215,14 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 		if len(data) > s.o.maxPayload {
 			return fmt.Errorf("%w: initial value is %d bytes, limit %d", ErrTooLarge, len(data), s.o.maxPayload)
 		}
-		if err := create(s.payloadPath, data); err != nil {
-			return err
+		_, err = call(ctx, s.sess, s.closed, func() (string, error) {
+			return s.sess.conn.Create(s.payloadPath, data, 0, s.acl)
+		})
+		switch {
+		case err == nil:
+			s.created = true
+		case !errors.Is(err, zk.ErrNodeExists):
+			return fmt.Errorf("zkstate: create %s: %w", s.payloadPath, err)
 		}
 	} else {
 		ok, err := call(ctx, s.sess, s.closed, func() (bool, error) {
@@ -352,6 +361,7 @@ func (s *Store[T]) advance(data []byte, stat *zk.Stat, sent time.Duration) {
 	v, err := decodePayload(data, s.validate)
 	if err != nil {
 		s.badVersion, s.badMzxid = stat.Version, stat.Mzxid
+		s.badErr = withVersion(err, stat.Version)
 		s.invalid.Store(true)
 		s.stats.invalidPayloads.Add(1)
 		s.markVerified(sent)
@@ -362,10 +372,21 @@ func (s *Store[T]) advance(data []byte, stat *zk.Stat, sent time.Duration) {
 	next := &snapshot[T]{value: v, raw: bytes.Clone(data), version: stat.Version, mzxid: stat.Mzxid}
 	s.cur.Store(next)
 	s.invalid.Store(false)
-	s.badVersion, s.badMzxid = -1, 0
+	s.badVersion, s.badMzxid, s.badErr = -1, 0, nil
 	s.markVerified(sent)
 	s.stats.transitions.Add(1)
 	s.publish(&transition[T]{from: cur, to: next, resync: s.gap.Swap(false)})
+}
+
+// withVersion sets the version of a decode error.
+func withVersion(err error, version int32) *InvalidPayloadError {
+	var ip *InvalidPayloadError
+	if errors.As(err, &ip) {
+		c := *ip
+		c.Version = version
+		return &c
+	}
+	return &InvalidPayloadError{Version: version, Reason: err}
 }
 
 // Read returns the local value without a round trip. It fails with ErrStale
@@ -453,6 +474,7 @@ func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
 		cur := s.cur.Load()
 		want := cur.version
 		bad := s.invalid.Load()
+		badErr := s.badErr
 		if bad {
 			want = s.badVersion
 		}
@@ -466,8 +488,8 @@ func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
 			switch {
 			case err == nil:
 				s.markVerified(sent)
-				if bad {
-					return snap, fmt.Errorf("%w: the document at version %d was rejected; last good version is %d", ErrInvalidPayload, want, cur.version)
+				if bad && badErr != nil {
+					return snap, badErr
 				}
 				return snap, nil
 			case errors.Is(err, zk.ErrNoNode):
@@ -619,7 +641,8 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 		if _, err := decodePayload(r.data, s.validate); err != nil {
 			good := s.cur.Load()
 			if good.version < 0 && strict < 0 {
-				return -1, fmt.Errorf("zkstate: cannot update: %w (replace it with a compare-and-set on version %d)", err, r.stat.Version)
+				// Nothing good to apply fn to; CompareAndSwap can replace it.
+				return -1, withVersion(err, r.stat.Version)
 			}
 			s.o.logger.Warn("zkstate: overwriting an invalid payload", "version", r.stat.Version, "base_version", good.version)
 			base = good.raw
@@ -983,6 +1006,10 @@ func (s *Store[T]) Close() error {
 }
 
 func (s *Store[T]) isClosed() bool { return s.closedFlag.Load() }
+
+// Created reports whether Open created the payload (WithCreate found none),
+// as opposed to finding one somebody else made.
+func (s *Store[T]) Created() bool { return s.created }
 
 // Root returns the root path the Store was opened on.
 func (s *Store[T]) Root() string { return s.root }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -92,8 +94,12 @@ func TestExternalWriterAndGarbage(t *testing.T) {
 		if !cmp.Equal(got.Globs, []string{"sshd", "nginx*"}) {
 			t.Errorf("store %d lost the last good value: %v", i, got.Globs)
 		}
-		if _, err := st.ConsistentRead(testCtx(t, 5*time.Second)); !isErr(err, ErrInvalidPayload) {
-			t.Errorf("store %d: ConsistentRead over garbage = %v, want ErrInvalidPayload", i, err)
+		_, err = st.ConsistentRead(testCtx(t, 5*time.Second))
+		var ip *InvalidPayloadError
+		if !isErr(err, ErrInvalidPayload) || !errors.As(err, &ip) {
+			t.Errorf("store %d: ConsistentRead over garbage = %v, want an InvalidPayloadError", i, err)
+		} else if string(ip.Raw) != `{"globs":[]} trailing` || ip.Version < 2 {
+			t.Errorf("store %d: InvalidPayloadError carries version %d and %q, want the last junk written", i, ip.Version, ip.Raw)
 		}
 	}
 
@@ -727,12 +733,18 @@ func TestOpenModes(t *testing.T) {
 	if err := <-opened; err != nil {
 		t.Fatalf("waiting Open: %v", err)
 	}
+	if !creator.Created() {
+		t.Error("Created() is false for the Store that created the payload")
+	}
 	defer waiter.Close()
 	if got, err := waiter.Read(); err != nil || !cmp.Equal(got.Globs, []string{"x"}) {
 		t.Errorf("waiting Open reads %v, %v", got.Globs, err)
 	}
 	// An existing payload is never overwritten by WithCreate.
 	again := openStore[config](t, sess, "/later", WithCreate(config{Globs: []string{"other"}}))
+	if again.Created() {
+		t.Error("Created() is true for a Store that found the payload")
+	}
 	if got, _ := again.Read(); !cmp.Equal(got.Globs, []string{"x"}) {
 		t.Errorf("WithCreate overwrote the existing payload: %v", got.Globs)
 	}
@@ -778,4 +790,22 @@ func TestOpenOnGarbageThenRecover(t *testing.T) {
 func (c config) globsJSON() []byte {
 	b, _ := json.Marshal(c.Globs)
 	return b
+}
+
+func TestConnectUnreachableSaysWhy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err = Connect(ctx, []string{addr})
+	if !errors.Is(err, ErrNotConnected) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Connect = %v, want ErrNotConnected wrapping the deadline", err)
+	}
+	if !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("message %q should name %s and say the connection was refused", err, addr)
+	}
 }
