@@ -3,8 +3,10 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,16 +154,29 @@ func New(mon *monitor.Monitor, opts ...Option) *Collector {
 
 // Scan scans through the Monitor and records the scan.
 func (c *Collector) Scan(ctx context.Context) (monitor.ScanResult, error) {
-	res, err := c.mon.Scan(ctx)
+	res, err := guard(func() (monitor.ScanResult, error) { return c.mon.Scan(ctx) })
 	c.observe(res, err)
 	return res, err
+}
+
+// guard turns a panic while scanning into a failed scan. Scans run in the
+// agent's own goroutines and in the registry's collecting goroutines, where
+// nothing recovers: one malformed /proc entry must not take the agent, and
+// the metrics of every glob, down with it.
+func guard(scan func() (monitor.ScanResult, error)) (res monitor.ScanResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = monitor.ScanResult{}, fmt.Errorf("metrics: scan panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return scan()
 }
 
 // SetGlobs puts a new glob list in force through the Monitor (which
 // re-matches at once) and records the scan and any invalid glob. Invalid
 // globs are skipped by the Monitor; the others keep working.
 func (c *Collector) SetGlobs(ctx context.Context, globs []string) (monitor.ScanResult, error) {
-	res, err := c.mon.SetGlobs(ctx, globs)
+	res, err := guard(func() (monitor.ScanResult, error) { return c.mon.SetGlobs(ctx, globs) })
 	c.observe(res, err)
 	invalid := res.InvalidGlobs
 	if err != nil {

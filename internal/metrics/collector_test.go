@@ -468,3 +468,31 @@ func TestLint(t *testing.T) {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
 }
+
+// panickySource is a Source with a bug.
+type panickySource struct{}
+
+func (panickySource) Scan(context.Context, *monitor.Matcher) (monitor.Snapshot, error) {
+	panic("bad /proc entry")
+}
+
+// TestScanPanicIsAFailure: a panic while scanning becomes a failed scan,
+// counted, instead of a crash of the agent.
+func TestScanPanicIsAFailure(t *testing.T) {
+	c := New(monitor.New(panickySource{}), WithScrapeScanAge(time.Nanosecond))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	if _, err := c.SetGlobs(context.Background(), []string{"sshd", "["}); err == nil || !strings.Contains(err.Error(), "bad /proc entry") {
+		t.Errorf("SetGlobs err = %v, want the panic as an error", err)
+	}
+	if _, err := c.Scan(context.Background()); err == nil {
+		t.Error("Scan of a panicking source succeeded")
+	}
+	e := expo{}
+	// Two scans by hand and one at scrape time.
+	e.add("procwatch_scan_failures_total", "procwatch_scan_failures_total 3")
+	e.add("procwatch_glob_errors_total", "procwatch_glob_errors_total 1")
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(e.String()), "procwatch_scan_failures_total", "procwatch_glob_errors_total"); err != nil {
+		t.Error(err)
+	}
+}
