@@ -150,6 +150,11 @@ type Matcher struct {
 //   - "cmdline:" followed by a pattern matched against the command line, its
 //     arguments joined by single spaces, where '*' crosses '/'.
 //
+// Kernel threads have no executable and an empty command line, and their
+// names may contain '/' ("ksoftirqd/0"): only a name pattern without '/',
+// such as "ksoftirqd*", matches them. A process whose executable cannot be
+// read (see [Proc.Exe]) matches no path pattern.
+//
 // Duplicates are folded: the Matcher holds each distinct glob once, in the
 // order of its first occurrence, so each is exported as one series. Invalid
 // globs are skipped and reported, one [*GlobError] per distinct invalid glob,

@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +18,9 @@ import (
 const tracerName = "github.com/procwatch/procwatch/internal/monitor"
 
 // ScanResult is the outcome of one scan: everything the metrics collector
-// exports about the processes. It is never modified after it is returned.
+// exports about the processes. Results share their slices with the Monitor
+// and with each other; they are never modified after they are returned,
+// and callers must not modify them either.
 type ScanResult struct {
 	// Time is when the scan started.
 	Time time.Time
@@ -44,7 +48,11 @@ type Option func(*Monitor)
 // global provider (otel.GetTracerProvider) is used, including one installed
 // after New. Tests pass an SDK provider with an in-memory exporter.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(m *Monitor) { m.tracer = tp.Tracer(tracerName) }
+	return func(m *Monitor) {
+		if tp != nil {
+			m.tracer = tp.Tracer(tracerName)
+		}
+	}
 }
 
 // Monitor owns a Source, the Matcher compiled from the glob list in force
@@ -99,7 +107,13 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.matcher, m.invalid = matcher, invalid
+	// A change event may leave the globs as they were (another field of the
+	// payload changed): keep the Matcher then, so that the cached match
+	// results stay valid.
+	if !slices.Equal(matcher.Globs(), m.matcher.Globs()) {
+		m.matcher = matcher
+	}
+	m.invalid = invalid
 	res, err := m.scanLocked(ctx)
 	if err != nil {
 		span.RecordError(err)
@@ -141,6 +155,12 @@ func (m *Monitor) scanLocked(ctx context.Context) (res ScanResult, err error) {
 	ctx, span := m.tracer.Start(ctx, "monitor.Scan")
 	defer span.End()
 	start := time.Now()
+	if m.src == nil {
+		err := errors.New("monitor: no Source")
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "scan failed")
+		return ScanResult{}, err
+	}
 	snap, err := m.src.Scan(ctx, m.matcher)
 	if err != nil {
 		span.RecordError(err)

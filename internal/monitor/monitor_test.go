@@ -212,8 +212,9 @@ func TestMonitorConcurrentUse(t *testing.T) {
 						t.Error(err)
 					}
 				case 2:
-					if r, ok := m.Latest(); ok && len(r.Globs) == 0 {
-						t.Error("Latest returned a result without globs")
+					// A Scan before the first SetGlobs has no globs.
+					if r, ok := m.Latest(); ok && len(r.Globs) > 2 {
+						t.Errorf("Latest returned %d globs", len(r.Globs))
 					}
 					_ = m.Globs()
 				}
@@ -221,4 +222,39 @@ func TestMonitorConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestMonitorSameGlobsKeepMatcher(t *testing.T) {
+	src := &fakeSource{}
+	m := New(src)
+	ctx := context.Background()
+	if _, err := m.SetGlobs(ctx, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	before := m.matcher
+	// Same valid globs, a new invalid one: the Matcher (and so every
+	// cached match result) stays; the invalid list follows.
+	res, err := m.SetGlobs(ctx, []string{"a", "a", "b", "["})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.matcher != before {
+		t.Error("an unchanged glob list replaced the Matcher")
+	}
+	if len(res.InvalidGlobs) != 1 {
+		t.Errorf("InvalidGlobs = %v, want [", res.InvalidGlobs)
+	}
+	if _, err := m.SetGlobs(ctx, []string{"b", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if m.matcher == before {
+		t.Error("a reordered glob list kept the old Matcher, whose indices no longer fit")
+	}
+}
+
+func TestMonitorWithoutSource(t *testing.T) {
+	m := New(nil, WithTracerProvider(nil))
+	if _, err := m.Scan(context.Background()); err == nil {
+		t.Error("Scan without a Source succeeded")
+	}
 }

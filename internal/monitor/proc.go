@@ -153,3 +153,7 @@ func isVanished(err error) bool {
 func isPermission(err error) bool {
 	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
+
+// errFileTooLong reports a /proc file that did not fit the read buffer,
+// which no stat or io file of a real kernel comes near.
+var errFileTooLong = errors.New("monitor: file larger than the read buffer")

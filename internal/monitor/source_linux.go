@@ -48,7 +48,10 @@ var _ Source = (*LinuxSource)(nil)
 
 // NewLinuxSource returns a Source reading the procfs tree at root ("" means
 // /proc). It reads the boot time from root/stat once, to turn start times in
-// clock ticks into wall-clock times.
+// clock ticks into wall-clock times. Once, because the kernel derives btime
+// from the wall clock, so it moves a little with every clock adjustment,
+// while a process's start time must stay put: with the pid it identifies
+// the process to the counters.
 func NewLinuxSource(root string) (*LinuxSource, error) {
 	if root == "" {
 		root = procfs.DefaultMountPoint

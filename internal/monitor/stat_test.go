@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -173,4 +174,26 @@ func TestParseIO(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { parseIO(b) }); n != 0 {
 		t.Errorf("parseIO allocates %v times", n)
 	}
+}
+
+// FuzzParseStat checks that no stat content panics the hand-written parser
+// and that what it reports as the comm lies between the parentheses.
+func FuzzParseStat(f *testing.F) {
+	f.Add([]byte("42 (nginx) S 1 42 42 0 -1 4194560 100 0 0 0 11 22 -3 0 20 0 7 0 123456 987654 321 0\n"))
+	f.Add([]byte("42 (a) (b) c) S 1 2 3"))
+	f.Add([]byte("()"))
+	f.Add([]byte(")("))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, full := range []bool{false, true} {
+			var st procStat
+			if parseStat(b, &st, full) {
+				l := bytes.IndexByte(b, '(')
+				if l < 0 || !bytes.HasPrefix(b[l+1:], st.comm) || bytes.IndexByte(b[l+1+len(st.comm):], ')') != 0 {
+					t.Fatalf("comm %q is not the text between the parentheses of %q", st.comm, b)
+				}
+			}
+		}
+		parseIO(b)
+	})
 }

@@ -146,6 +146,4 @@ func isRealProcfs(path string) bool {
 	return unix.Statfs(path, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
 
-var errFileTooLong = errors.New("monitor: file larger than the read buffer")
-
 func closeFD(fd int) error { return unix.Close(fd) }
