@@ -71,7 +71,7 @@ func names(tag string) (short, long string) {
 // within a second, and drop to 0 when the processes end.
 func TestLiveGlobProcesses(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-live"
+	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
 
 	short, long := names("lv")
@@ -169,7 +169,7 @@ func promtoolCheck(t *testing.T, body string) {
 // and follows changes.
 func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-cache"
+	root := testRoot(t)
 	cachedName, zkName := names("ca")
 	newName, _ := names("cn")
 	op := operator(t, cluster.ConnectString(), root, zkName)
@@ -248,7 +248,7 @@ func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 // agent is alive but not ready; it becomes ready when the list appears.
 func TestReadiness(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-ready"
+	root := testRoot(t)
 	name, _ := names("rd")
 	newSleeper(t, name).start(t, 1)
 	// A corrupt cache file is no list: it is ignored, then replaced.
@@ -290,7 +290,7 @@ func TestReadiness(t *testing.T) {
 // keeps the last good list.
 func TestBadDataFromOtherWriters(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-bad"
+	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
 	name, _ := names("bd")
 	newSleeper(t, name).start(t, 1)
@@ -346,7 +346,7 @@ func TestBadDataFromOtherWriters(t *testing.T) {
 // monitor's SetGlobs and Scan.
 func TestRematchSpans(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-spans"
+	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
 	name, _ := names("sp")
 	newSleeper(t, name).start(t, 1)
@@ -424,7 +424,7 @@ func spanNames(spans tracetest.SpanStubs) []string {
 // at once, not after the session timeout.
 func TestLeaveRemovesListenerNode(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-leave"
+	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
 	a := startAgent(t, Config{
 		Servers:        []string{cluster.ConnectString()},
@@ -445,7 +445,7 @@ func TestLeaveRemovesListenerNode(t *testing.T) {
 // has passed; it is fresh again when ZooKeeper is back.
 func TestStaleWhileCutOff(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-stale"
+	root := testRoot(t)
 	name, _ := names("st")
 	op := operator(t, cluster.ConnectString(), root, name)
 	newSleeper(t, name).start(t, 1)
@@ -485,7 +485,7 @@ func TestStaleWhileCutOff(t *testing.T) {
 // basic auth (and TLS, configured the same way) guards /metrics.
 func TestWebConfigBasicAuth(t *testing.T) {
 	cluster := sharedCluster(t)
-	const root = "/procwatch-web"
+	root := testRoot(t)
 	operator(t, cluster.ConnectString(), root)
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,6 +192,20 @@ func (a *runningAgent) waitStatus(t *testing.T, path string, code int, timeout t
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+var roots atomic.Int64
+
+// testRoot returns a root no other test (or earlier run of this test, with
+// -count, against the shared server) has used.
+func testRoot(t *testing.T) string {
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, t.Name())
+	return fmt.Sprintf("/%s-%d", name, roots.Add(1))
 }
 
 // operator opens the watch list as procctl does, creating it with globs.
