@@ -141,7 +141,7 @@ func (s *Store[T]) createLockNode(ctx context.Context) (*heldLock, error) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			p, err := s.sess.conn.Create(s.lockPath+"/"+prefix+lockPrefix, []byte(s.memberID), zk.FlagEphemeral|zk.FlagSequence, s.acl)
+			p, err := s.sess.conn.Create(s.lockPath+"/"+prefix+lockPrefix, []byte(s.memberID), zk.FlagEphemeral|zk.FlagSequence, orWorld(s.o.acls.Owned))
 			done <- result{p, err}
 		}()
 		var r result

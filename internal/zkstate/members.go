@@ -63,7 +63,7 @@ func (s *Store[T]) initMember() error {
 func (s *Store[T]) register(ctx context.Context) error {
 	for {
 		_, err := call(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(s.memberPath, s.memberData, zk.FlagEphemeral, s.acl)
+			return s.sess.conn.Create(s.memberPath, s.memberData, zk.FlagEphemeral, orWorld(s.o.acls.Member))
 		})
 		if err == nil {
 			return nil

@@ -107,6 +107,7 @@ type options struct {
 	program        string
 	version        string
 	memberID       string
+	acls           ACLs
 }
 
 func defaultOptions() options {

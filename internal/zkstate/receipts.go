@@ -49,9 +49,13 @@ func (s *Store[T]) ensureReceipt(ctx context.Context) error {
 		}
 		s.receiptPath = s.writesPath + "/" + id
 	}
-	for _, p := range []string{s.writesPath, s.receiptPath} {
+	for _, n := range []struct {
+		path string
+		acl  []zk.ACL
+	}{{s.writesPath, s.o.acls.Writes}, {s.receiptPath, s.o.acls.Owned}} {
+		p := n.path
 		_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(p, nil, 0, s.acl)
+			return s.sess.conn.Create(p, nil, 0, orWorld(n.acl))
 		})
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("zkstate: create write receipt %s: %w", p, err)

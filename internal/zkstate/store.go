@@ -48,7 +48,6 @@ type Store[T any] struct {
 	// beforeCommit, when set by a test, runs just before the write's multi
 	// is sent: the one moment a fault must hit to make the outcome unknown.
 	beforeCommit func()
-	acl          []zk.ACL
 
 	cur      atomic.Pointer[snapshot[T]]
 	epoch    time.Time
@@ -139,7 +138,6 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 		o:             o,
 		validate:      validate,
 		tracer:        tp.Tracer(tracerName),
-		acl:           zk.WorldACL(zk.PermAll),
 		epoch:         time.Now(),
 		subs:          map[*subscriber[T]]struct{}{},
 		writeSem:      make(chan struct{}, 1),
@@ -183,24 +181,16 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 // nodes under an existing root, so a Store opened before the state exists
 // does not invent a root.
 func (s *Store[T]) ensureTree(ctx context.Context) error {
-	create := func(p string, data []byte) error {
-		_, err := call(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(p, data, 0, s.acl)
-		})
-		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return fmt.Errorf("zkstate: create %s: %w", p, err)
-		}
-		return nil
-	}
+	create := func(p string, data []byte, acl []zk.ACL) error { return s.ensureNode(ctx, p, acl) }
 	if s.o.initial != nil {
 		for i := 1; i < len(s.root); i++ {
 			if s.root[i] == '/' {
-				if err := create(s.root[:i], nil); err != nil {
+				if err := create(s.root[:i], nil, nil); err != nil {
 					return err
 				}
 			}
 		}
-		if err := create(s.root, nil); err != nil {
+		if err := create(s.root, nil, s.o.acls.Root); err != nil {
 			return err
 		}
 		data, err := encodePayload(s.o.initial.(T), nil)
@@ -216,7 +206,7 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 			return fmt.Errorf("%w: initial value is %d bytes, limit %d", ErrTooLarge, len(data), s.o.maxPayload)
 		}
 		_, err = call(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(s.payloadPath, data, 0, s.acl)
+			return s.sess.conn.Create(s.payloadPath, data, 0, orWorld(s.o.acls.Payload))
 		})
 		switch {
 		case err == nil:
@@ -239,10 +229,28 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 			return nil // firstRead waits for the payload, helpers come later
 		}
 	}
-	for _, p := range []string{s.listenersPath, s.lockPath} {
-		if err := create(p, nil); err != nil {
-			return err
+	if err := create(s.listenersPath, nil, s.o.acls.Listeners); err != nil {
+		return err
+	}
+	if err := create(s.lockPath, nil, s.o.acls.Lock); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ensureNode creates an empty persistent node unless it exists. It looks
+// before creating: ZooKeeper checks the parent's create permission before
+// existence, so a read-only instance of a secured tree would otherwise fail
+// on nodes that are already there.
+func (s *Store[T]) ensureNode(ctx context.Context, p string, acl []zk.ACL) error {
+	_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
+		if ok, _, err := s.sess.conn.Exists(p); err != nil || ok {
+			return "", err
 		}
+		return s.sess.conn.Create(p, nil, 0, orWorld(acl))
+	})
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("zkstate: create %s: %w", p, err)
 	}
 	return nil
 }
@@ -256,12 +264,9 @@ func (s *Store[T]) firstRead(ctx context.Context) (<-chan zk.Event, error) {
 			s.advance(r.data, r.stat, r.sent)
 			if s.o.initial == nil {
 				// The helper nodes may not have existed when Open started.
-				for _, p := range []string{s.listenersPath, s.lockPath} {
-					_, err := call(ctx, s.sess, s.closed, func() (string, error) {
-						return s.sess.conn.Create(p, nil, 0, s.acl)
-					})
-					if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-						return nil, fmt.Errorf("zkstate: create %s: %w", p, err)
+				for p, acl := range map[string][]zk.ACL{s.listenersPath: s.o.acls.Listeners, s.lockPath: s.o.acls.Lock} {
+					if err := s.ensureNode(ctx, p, acl); err != nil {
+						return nil, err
 					}
 				}
 			}
