@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # env inside sudo: sudo drops the caller's environment.
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: all deps build test lint vet fmt-check bench fuzz run clean
+.PHONY: all deps build test lint vet fmt-check bench fuzz chaos run clean
 
 all: build
 
@@ -60,6 +60,19 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# The chaos suite for longer than `make test` runs it: many seeds, each a
+# randomised run of crashes and partitions against a three-node ensemble,
+# checked for linearizability. A violation names the seed and writes
+# porcupine's visualisation under CHAOS_OUT.
+CHAOS_SEEDS    ?= 20
+CHAOS_DURATION ?= 15s
+CHAOS_OUT      ?= $(CURDIR)/chaos-out
+chaos: deps
+	@mkdir -p $(CHAOS_OUT)
+	$(GO) test -race -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/zkstate \
+		-args -chaos.seeds=$(CHAOS_SEEDS) -chaos.duration=$(CHAOS_DURATION) -chaos.out=$(CHAOS_OUT) \
+		| grep -E '^(=== RUN|--- |PASS|FAIL|ok)|chaos_test'
 
 # The demo. A later issue fills it in; for now it says what it will do.
 run:
