@@ -70,9 +70,11 @@ CHAOS_DURATION ?= 15s
 CHAOS_OUT      ?= $(CURDIR)/chaos-out
 chaos: deps
 	@mkdir -p $(CHAOS_OUT)
-	$(GO) test -race -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/zkstate \
+	@status=0; $(GO) test -race -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/zkstate \
 		-args -chaos.seeds=$(CHAOS_SEEDS) -chaos.duration=$(CHAOS_DURATION) -chaos.out=$(CHAOS_OUT) \
-		| grep -E '^(=== RUN|--- |PASS|FAIL|ok)|chaos_test'
+		> $(CHAOS_OUT)/chaos.log 2>&1 || status=$$?; \
+	grep -E '^(--- |PASS|FAIL|ok)|chaos_test' $(CHAOS_OUT)/chaos.log; \
+	echo "full log: $(CHAOS_OUT)/chaos.log"; exit $$status
 
 # The demo. A later issue fills it in; for now it says what it will do.
 run:
