@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -517,5 +518,25 @@ func TestWebConfigBasicAuth(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/metrics with credentials = %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestListenFailure: a listen address that cannot be bound ends Run with an
+// error (exit 1 from the command) instead of an agent nobody can scrape.
+func TestListenFailure(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = Run(ctx, Config{
+		Servers:         []string{"127.0.0.1:1"}, // nothing listens: the agent must not wait for it
+		ListenAddresses: []string{l.Addr().String()},
+		ProcfsRoot:      "/proc",
+	})
+	if err == nil || !strings.Contains(err.Error(), "web server") || ctx.Err() != nil {
+		t.Errorf("Run on a taken port: %v (ctx %v), want a web server error at once", err, ctx.Err())
 	}
 }
