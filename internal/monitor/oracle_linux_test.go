@@ -1,4 +1,4 @@
-//go:build linux && gopsutil
+//go:build linux
 
 package monitor
 

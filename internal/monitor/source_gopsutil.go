@@ -1,10 +1,5 @@
-//go:build !linux || gopsutil
-
-// The gopsutil source is what the agent uses off Linux. On Linux it is
-// built with -tags gopsutil only, for the oracle test: importing
-// gopsutil/v4/process needs module requirements (tklauser/go-sysconf and
-// others) that go.mod does not list yet, and without them every Linux build
-// of the module would fail.
+// The gopsutil source is what the agent uses off Linux. On Linux it is the
+// oracle the procfs source is compared with (oracle_linux_test.go).
 
 package monitor
 
