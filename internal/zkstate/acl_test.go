@@ -40,9 +40,7 @@ func TestSecureTree(t *testing.T) {
 	if _, err := raw.Set("/secure/payload", []byte(`{"globs":["evil"]}`), -1); !errors.Is(err, zk.ErrNoAuth) {
 		t.Fatalf("raw anonymous Set = %v, want ErrNoAuth", err)
 	}
-	if locks, _, _ := raw.Children("/secure/lock"); len(locks) != 0 {
-		t.Errorf("refused writers left lock nodes: %v", locks)
-	}
+	noLockNodes(t, raw, "/secure/lock")
 
 	v, err := editor.Update(ctx, func(c *config) error { c.Globs = append(c.Globs, "b"); return nil })
 	if err != nil {

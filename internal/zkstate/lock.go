@@ -25,8 +25,8 @@ import (
 //
 // Holding the node is not enough to write safely: a session can be lost while
 // its owner still believes it holds the lock. Writes therefore go in a multi
-// with a setData on the lock node at its expected version (see heldLock),
-// which fails if the node is gone or was touched by an earlier write of ours.
+// that deletes the lock node at its expected version (see commit), which
+// fails if the node is gone and releases the lock with the write.
 
 const lockPrefix = "lock-"
 
@@ -37,8 +37,12 @@ type heldLock struct {
 	// reply was lost, so a duplicate node may exist and is swept on release.
 	prefix    string
 	ambiguous bool
-	// version is the lock node's data version; every committed write bumps
-	// it, which is how an ambiguous write is recognised afterwards.
+	// released is set once the node is gone: a committed write deletes it
+	// in the same transaction.
+	released bool
+	// version is the lock node's data version, which a write deletes the
+	// node at; resolving an ambiguous write bumps it to fence off the old
+	// request.
 	version int32
 }
 
@@ -232,12 +236,16 @@ func (s *Store[T]) sweepLockNodes(prefix, keep string) {
 // removal is retried in the background until it succeeds or the session,
 // and with it the ephemeral node, is gone: a lock node left behind would
 // stall every writer in the fleet.
+//
+// The caller does not wait for the removal: a later attempt of this
+// instance queues behind the node until it is gone, so nothing is gained by
+// keeping the caller a round trip longer.
 func (s *Store[T]) releaseLock(l *heldLock) {
 	path := l.path
 	if l.ambiguous {
 		s.sweepLockNodes(l.prefix, path)
 	}
-	if err := s.sess.conn.Delete(path, -1); err == nil || errors.Is(err, zk.ErrNoNode) {
+	if l.released {
 		return
 	}
 	s.wg.Add(1)

@@ -628,53 +628,84 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 		return -1, err
 	}
 
+	// The first attempt starts from the local copy, which the watch keeps
+	// current: in the usual case that saves a read, and the compare-and-set
+	// catches a copy that was behind, after which every attempt reads the
+	// server first.
+	optimistic := true
 	fresh := false
 	for {
-		r, err := s.get(ctx, fresh)
-		if err != nil {
-			if errors.Is(err, zk.ErrNoNode) {
-				return -1, fmt.Errorf("%w at %s", ErrNoState, s.root)
+		var data []byte
+		var version int32
+		if cur := s.cur.Load(); optimistic && cur.version >= 0 && !s.invalid.Load() {
+			data, version = cur.raw, cur.version
+		} else {
+			optimistic = false
+			r, err := s.get(ctx, fresh)
+			if err != nil {
+				if errors.Is(err, zk.ErrNoNode) {
+					return -1, fmt.Errorf("%w at %s", ErrNoState, s.root)
+				}
+				return -1, fmt.Errorf("zkstate: read %s: %w", s.payloadPath, err)
 			}
-			return -1, fmt.Errorf("zkstate: read %s: %w", s.payloadPath, err)
+			s.advance(r.data, r.stat, r.sent)
+			data, version = r.data, r.stat.Version
 		}
-		s.advance(r.data, r.stat, r.sent)
-		if strict >= 0 && r.stat.Version != strict {
+		if strict >= 0 && version != strict {
+			if optimistic {
+				optimistic = false
+				continue
+			}
 			s.stats.conflicts.Add(1)
-			return -1, fmt.Errorf("%w: expected version %d, the server has %d", ErrConflict, strict, r.stat.Version)
+			return -1, fmt.Errorf("%w: expected version %d, the server has %d", ErrConflict, strict, version)
 		}
-		base := r.data
-		if _, err := decodePayload(r.data, s.validate); err != nil {
+		base := data
+		if _, err := decodePayload(data, s.validate); err != nil {
 			good := s.cur.Load()
 			if good.version < 0 && strict < 0 {
 				// Nothing good to apply fn to; CompareAndSwap can replace it.
-				return -1, withVersion(err, r.stat.Version)
+				return -1, withVersion(err, version)
 			}
-			s.o.logger.Warn("zkstate: overwriting an invalid payload", "version", r.stat.Version, "base_version", good.version)
+			s.o.logger.Warn("zkstate: overwriting an invalid payload", "version", version, "base_version", good.version)
 			base = good.raw
 		}
 		out, err := produce(base)
 		if err != nil {
 			return -1, err
 		}
-		if bytes.Equal(out, r.data) {
-			return r.stat.Version, nil
+		if bytes.Equal(out, data) {
+			if optimistic {
+				// Unchanged relative to a copy that may be behind: only
+				// the server's current document can say nothing is to do.
+				optimistic = false
+				continue
+			}
+			return version, nil
 		}
 		if len(out) > s.o.maxPayload {
 			return -1, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(out), s.o.maxPayload)
 		}
-		v, outcome, err := s.commit(ctx, lock, out, r.stat.Version)
+		v, outcome, err := s.commit(ctx, lock, out, version)
 		switch outcome {
 		case committed:
 			s.stats.updates.Add(1)
 			return v, nil
 		case conflicted:
-			retries++
-			s.stats.retries.Add(1)
-			if retries > s.o.maxRetries || strict >= 0 {
+			if optimistic {
+				// The local copy was behind; no conflict yet.
+				optimistic = false
+				fresh = true
+				continue
+			}
+			s.stats.conflicts.Add(1)
+			if retries >= s.o.maxRetries || strict >= 0 {
 				return -1, err
 			}
+			retries++
+			s.stats.retries.Add(1)
 			fresh = true
 		case again:
+			optimistic = false
 			fresh = true
 		default:
 			return -1, err
@@ -691,9 +722,12 @@ const (
 	again      // a write fenced off after a dropped connection: not applied, try again
 )
 
-// commit writes out over version expected in one multi with the fence on
-// the lock node. It never abandons the request on ctx: its outcome decides
-// what the caller is told.
+// commit writes out over version expected in one multi that also deletes
+// the lock node at its expected version and stores a fresh token in this
+// Store's write receipt. Deleting the lock node is the fence (the multi
+// fails if the node went with a lost session) and releases the lock in the
+// same transaction, which saves a write. It never abandons the request on
+// ctx: its outcome decides what the caller is told.
 func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expected int32) (int32, outcome, error) {
 	token, err := newReceiptToken()
 	if err != nil {
@@ -703,12 +737,12 @@ func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expec
 		s.beforeCommit()
 	}
 	resp, err := s.sess.conn.Multi(
-		&zk.SetDataRequest{Path: lock.path, Data: nil, Version: lock.version},
+		&zk.DeleteRequest{Path: lock.path, Version: lock.version},
 		&zk.SetDataRequest{Path: s.payloadPath, Data: out, Version: expected},
 		&zk.SetDataRequest{Path: s.receiptPath, Data: token, Version: -1},
 	)
 	if err == nil && len(resp) == 3 && resp[1].Stat != nil {
-		lock.version++
+		lock.released = true
 		s.advance(out, resp[1].Stat, s.now())
 		return resp[1].Stat.Version, committed, nil
 	}
@@ -717,7 +751,6 @@ func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expec
 		case errors.Is(resp[0].Error, zk.ErrNoNode):
 			return -1, failed, fmt.Errorf("%w: lock node %s is gone; nothing was written", ErrLockLost, lock.path)
 		case errors.Is(resp[1].Error, zk.ErrBadVersion):
-			s.stats.conflicts.Add(1)
 			return -1, conflicted, fmt.Errorf("%w: %s changed after version %d by a writer outside the lock", ErrConflict, s.payloadPath, expected)
 		case errors.Is(resp[1].Error, zk.ErrNoNode):
 			return -1, failed, fmt.Errorf("%w at %s", ErrNoState, s.root)
@@ -731,7 +764,7 @@ func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expec
 		}
 	}
 	if ambiguous(err) {
-		return s.resolve(ctx, lock, out, expected, token, err)
+		return s.resolve(ctx, lock, expected, token, err)
 	}
 	return -1, failed, fmt.Errorf("zkstate: write %s: %w", s.payloadPath, mapErr(err))
 }
@@ -741,13 +774,16 @@ func ambiguous(err error) bool {
 		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
 }
 
-// resolve decides a write whose answer was lost with the connection. While
-// the session lives, the lock node tells: every committed write bumps its
-// version. If it was not bumped the write may still be in flight, so resolve
-// bumps it itself, which makes the old request fail if it arrives later. If
-// the session is gone, so is the lock node and any in-flight request of the
-// old session; the payload then tells, when it can.
-func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expected int32, token []byte, cause error) (int32, outcome, error) {
+// resolve decides a write whose answer was lost with the connection.
+//
+// While the lock node still stands at the version the write expected, the
+// write has not been applied, but the request may still be on its way: resolve
+// bumps the node's version, after which the old request can only fail, and
+// the write is tried again. Once the node is gone (deleted by the write
+// itself, or with a lost session, after which no request of that session can
+// be applied), the write receipt is final evidence: it holds this write's
+// token exactly when the write was applied, whatever other writers did since.
+func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, expected int32, token []byte, cause error) (int32, outcome, error) {
 	s.stats.ambiguousWrites.Add(1)
 	unknown := func(err error) (int32, outcome, error) {
 		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and %v", ErrUnknownOutcome, cause, err)
@@ -770,14 +806,9 @@ func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expe
 			continue
 		}
 		if st == nil {
-			return s.resolveWithoutLock(ctx, expected, token, cause)
+			break
 		}
-		if st.Version > lock.version {
-			lock.version = st.Version
-			s.stats.ambiguousResolved.Add(1)
-			return s.readBack(ctx, expected+1)
-		}
-		// Not applied yet: fence the old request off.
+		lock.version = st.Version
 		_, err = call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
 			return s.sess.conn.Set(lock.path, nil, lock.version)
 		})
@@ -786,22 +817,12 @@ func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, out []byte, expe
 			lock.version++
 			s.stats.ambiguousResolved.Add(1)
 			return -1, again, nil
-		case errors.Is(err, zk.ErrBadVersion):
-			continue // it landed meanwhile; look again
-		case errors.Is(err, zk.ErrNoNode):
-			return s.resolveWithoutLock(ctx, expected, token, cause)
 		case ctx.Err() != nil || s.closedFlag.Load():
 			return unknown(err)
 		}
+		// NoNode (the write landed meanwhile, or the session ended) or a
+		// connection error: look again.
 	}
-}
-
-// resolveWithoutLock decides an ambiguous write after the session (and the
-// lock node with it) is gone. Requests of a closed session can no longer be
-// applied, so the write receipt is final evidence: it holds this write's
-// token exactly when the write was applied, whatever other writers did to
-// the payload since.
-func (s *Store[T]) resolveWithoutLock(ctx context.Context, expected int32, token []byte, cause error) (int32, outcome, error) {
 	data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
 		if _, err := s.sess.conn.Sync(s.receiptPath); err != nil {
 			return nil, err
@@ -810,9 +831,10 @@ func (s *Store[T]) resolveWithoutLock(ctx context.Context, expected int32, token
 		return d, err
 	})
 	if err != nil && !errors.Is(err, zk.ErrNoNode) {
-		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and reading its receipt failed: %v", ErrUnknownOutcome, cause, err)
+		return unknown(fmt.Errorf("reading its receipt failed: %w", err))
 	}
 	s.stats.ambiguousResolved.Add(1)
+	lock.released = true // gone either way
 	if err == nil && bytes.Equal(data, token) {
 		return s.readBack(ctx, expected+1)
 	}
