@@ -521,13 +521,15 @@ func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
 // applied one after another and none is lost.
 //
 // One Update or CompareAndSwap runs at a time in this process (a mutex) and
-// across all instances (the ZooKeeper lock under lock/). Under the lock the
-// local copy is brought to the newest version, fn runs on a copy, the result
-// is validated and size-checked, and written with the version it was based
-// on; the write is fenced by the lock node, so an instance whose session was
-// lost cannot commit. A conflict with a writer that bypassed the lock is
+// across all instances (the ZooKeeper lock under lock/). Under the lock fn
+// runs on a private copy of the newest value, the result is validated and
+// size-checked, and written with the version it was based on; the write is
+// fenced by the lock node, so an instance whose session was lost cannot
+// commit. The first attempt uses the local copy, which the watch keeps
+// current; if the server has moved past it, the copy is brought up to date
+// and fn runs again. A conflict with a writer that bypassed the lock is
 // retried with a fresh copy (fn runs again) up to WithMaxRetries times, then
-// reported as ErrConflict. If fn returns an error, nothing is written and the
+// reported as ErrConflict. fn must therefore expect to run more than once. If fn returns an error, nothing is written and the
 // error is returned as is. If fn leaves the document unchanged, nothing is
 // written. If the server holds an invalid document, fn starts from the last
 // good value this Store read (ErrInvalidPayload if it never read one).
