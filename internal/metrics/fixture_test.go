@@ -9,17 +9,18 @@ import (
 	"testing"
 )
 
-// testdata/proc is a copy of internal/monitor's fixture tree (its
-// fixture_linux_test.go documents every process). The tests here copy it to
-// a temporary directory and change it between scans: a process exits, one
-// starts, one burns CPU.
+// procFixture is internal/monitor's fixture tree (its fixture_linux_test.go
+// documents every process and keeps the tree in step with it). The tests
+// here copy it to a temporary directory and change it between scans: a
+// process exits, one starts, one burns CPU.
+const procFixture = "../monitor/testdata/proc"
 
-// copyProcTree copies testdata/proc to a temporary directory a test may
+// copyProcTree copies the fixture tree to a temporary directory a test may
 // change.
 func copyProcTree(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "proc")
-	copyTree(t, "testdata/proc", dst)
+	copyTree(t, procFixture, dst)
 	return dst
 }
 
