@@ -11,12 +11,14 @@ FUZZTIME  ?= 30s
 #   python3-kazoo  a second ZooKeeper client, for interop tests (checked: dpkg)
 #   prometheus     promtool and a server for scrape tests (checked: promtool),
 #                  without its recommended exporters
+#   curl           what the demo (run, demo) reads the agent's /metrics with
+#   systemd        systemd-analyze, which checks deploy/'s unit (checked: the command)
 # zookeeperd is never installed: it starts a system service.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # env inside sudo: sudo drops the caller's environment.
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: all deps build test lint vet fmt-check bench fuzz chaos run clean
+.PHONY: all deps build test lint vet fmt-check bench fuzz chaos run demo clean
 
 all: build
 
@@ -24,6 +26,8 @@ deps:
 	@set -e; missing=""; \
 	{ [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null; } || missing="$$missing zookeeper"; \
 	dpkg-query -W -f='$${Status}' python3-kazoo 2>/dev/null | grep -q 'ok installed' || missing="$$missing python3-kazoo"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	need_prom=""; [ -x /usr/bin/promtool ] || need_prom=prometheus; \
 	if [ -n "$$missing$$need_prom" ]; then \
 		echo "deps: installing$$missing $$need_prom"; \
@@ -76,11 +80,17 @@ chaos: deps
 	grep -E '^(--- |PASS|FAIL|ok)|chaos_test' $(CHAOS_OUT)/chaos.log; \
 	echo "full log: $(CHAOS_OUT)/chaos.log"; exit $$status
 
-# The demo. A later issue fills it in; for now it says what it will do.
-run:
-	@echo "make run will start a local ZooKeeper (internal/zktest), a procwatch agent"
-	@echo "and a few demo processes, then use procctl to change the watched globs and"
-	@echo "show the agent's /metrics following each change. Not wired up yet."
+# The demo (scripts/demo.sh): a throwaway ZooKeeper from bin/zkdev, the watch
+# list made with procctl, an agent and a few demo processes, all on free
+# loopback ports. `run` prints a guide and stays up until Ctrl-C, which stops
+# everything it started; `demo` plays the same scenario through, changing the
+# list with procctl and checking each change in /metrics, and fails unless
+# every step was observed.
+run: deps build
+	@scripts/demo.sh run
+
+demo: deps build
+	@scripts/demo.sh demo
 
 clean:
 	rm -rf bin/
