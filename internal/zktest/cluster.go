@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,10 +66,12 @@ type member struct {
 	cfgPath    string
 	logPath    string
 	clientPort int
+	securePort int      // 0 without WithTLS
 	proc       *process // nil while not running; guarded by Cluster.mu
 }
 
-func (m *member) addr() string { return "127.0.0.1:" + strconv.Itoa(m.clientPort) }
+func (m *member) addr() string       { return "127.0.0.1:" + strconv.Itoa(m.clientPort) }
+func (m *member) secureAddr() string { return "127.0.0.1:" + strconv.Itoa(m.securePort) }
 
 // Start starts a ZooKeeper cluster of n members, as StartCluster does, and
 // closes it when the test ends. n = 1 gives a standalone server; n = 3 an
@@ -132,6 +135,9 @@ func (cfg *config) resolve() (java, classpath string, err error) {
 	if _, err := os.Stat(cfg.slf4jJar); err == nil {
 		cp = append(cp, cfg.slf4jJar)
 	}
+	if cfg.tls != nil {
+		cp = append(cp, nettyJars...)
+	}
 	cp = append(cp, cfg.extraClasspath...)
 	return java, strings.Join(cp, ":"), nil
 }
@@ -142,6 +148,9 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 	perMember := 1 // client port
 	if n > 1 {
 		perMember = 3 // client, quorum, election
+	}
+	if cfg.tls != nil {
+		perMember++ // secure client port, the last of the member's ports
 	}
 	ports, err := cfg.reservePorts(n * perMember)
 	if err != nil {
@@ -157,6 +166,9 @@ func startOnce(n int, cfg config, java, classpath string) (*Cluster, error) {
 	var servers []string // server.N lines, only for an ensemble
 	for i := range n {
 		m := &member{name: fmt.Sprintf("zk%d", i+1), clientPort: ports.ports[i*perMember]}
+		if cfg.tls != nil {
+			m.securePort = ports.ports[(i+1)*perMember-1]
+		}
 		m.dir = filepath.Join(root, m.name)
 		m.cfgPath = filepath.Join(m.dir, "zoo.cfg")
 		m.logPath = filepath.Join(m.dir, "server.log")
@@ -230,6 +242,9 @@ func (c *Cluster) writeMemberFiles(m *member, i int, servers []string) error {
 		lines = append(lines, "fastleader.maxNotificationInterval=1000")
 		lines = append(lines, servers...)
 	}
+	if c.cfg.tls != nil {
+		lines = append(lines, c.cfg.tls.tlsLines(m.securePort)...)
+	}
 	lines = append(lines, c.cfg.extraConfig...)
 	cfg := strings.Join(lines, "\n") + "\n"
 	if err := os.WriteFile(m.cfgPath, []byte(cfg), 0o644); err != nil {
@@ -279,9 +294,16 @@ func (c *Cluster) waitServing(idx []int) error {
 			}
 			info, err := Srvr(m.addr(), probeTimeout)
 			if err == nil && c.wantMode(info.Mode) {
-				continue
-			}
-			if err == nil {
+				if m.securePort == 0 {
+					continue
+				}
+				// The server starts the secure port's factory after the
+				// plain one, so srvr can answer before TLS is bound.
+				if err = probeListening(m.secureAddr()); err == nil {
+					continue
+				}
+				err = fmt.Errorf("secure client port: %w", err)
+			} else if err == nil {
 				err = fmt.Errorf("mode %s", info.Mode)
 			}
 			waiting = append(waiting, fmt.Sprintf("%s (last srvr: %v)", m.name, err))
@@ -295,6 +317,15 @@ func (c *Cluster) waitServing(idx []int) error {
 		}
 		time.Sleep(pollInterval)
 	}
+}
+
+// probeListening checks that something accepts TCP connections at addr.
+func probeListening(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, probeTimeout)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // startFailure builds the error for members that did not start, with the

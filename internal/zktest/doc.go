@@ -21,6 +21,10 @@
 //   - Missing java or zookeeper.jar is a test failure naming `make deps`, never
 //     a skip: a skipped integration test lets CI pass without testing anything.
 //
+// WithTLS adds a secure client port to every member (ZooKeeper's Netty
+// factory, PEM keystores); NewCA makes the certificates for it in the test's
+// temporary directory.
+//
 // Proxy sits between a client and the servers to reproduce partitions (Cut),
 // silent network loss (Blackhole) and, through it, session expiry.
 package zktest

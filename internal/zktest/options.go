@@ -21,6 +21,7 @@ type config struct {
 	extraConfig            []string
 	extraClasspath         []string
 	logWriter              io.Writer
+	tls                    *TLS // nil: no secure client port
 
 	java         string        // looked up in PATH
 	zooKeeperJar string        // must exist
@@ -55,15 +56,15 @@ func WithSessionTimeouts(min, max time.Duration) Option {
 }
 
 // WithConfig appends lines to every member's zoo.cfg, for settings zktest does
-// not know about, such as a secure client port and TLS keystores. They come
-// after zktest's own keys, so a repeated key overrides zktest's value.
+// not know about (WithTLS covers the secure client port). They come after
+// zktest's own keys, so a repeated key overrides zktest's value.
 func WithConfig(lines ...string) Option {
 	return func(c *config) { c.extraConfig = append(c.extraConfig, lines...) }
 }
 
-// WithClasspath appends jars to the servers' classpath. The Netty server
-// connection factory needs this: the zookeeper.jar manifest misses
-// /usr/share/java/netty-codec.jar and /usr/share/java/netty-resolver.jar.
+// WithClasspath appends jars to the servers' classpath, for server plugins
+// such as an authentication provider. (The jars the Netty connection factory
+// misses from the zookeeper.jar manifest, which TLS needs, WithTLS adds.)
 func WithClasspath(jars ...string) Option {
 	return func(c *config) { c.extraClasspath = append(c.extraClasspath, jars...) }
 }
