@@ -1,0 +1,24 @@
+// Package bench measures procwatch against the physical floor of what it
+// does, in the same run, so that a ratio still means something on a noisy
+// machine. It is what `make bench` (cmd/benchreport) runs.
+//
+// Every measurement has two sides: the project's figure, through its
+// exported API or its built binaries, and a floor, the least any program must
+// do for the same result (raw go-zookeeper calls, a bare directory read plus
+// one stat read per process, a JSON scanner). The two sides run interleaved,
+// A/B/A/B, in one process, against the same ZooKeeper servers, so a burst of
+// load from elsewhere on the machine hits both and cancels out of the ratio.
+//
+// The sections, in the order of issue 8:
+//
+//  1. change propagation (Update returning to every other store's
+//     subscriber, against a raw set -> watch -> get loop);
+//  2. end to end (procctl globs add -> the agent's /metrics);
+//  3. contended writes (Update against a raw get + compare-and-set loop);
+//  4. reads (Read, DirtyRead, ConsistentRead against their floors);
+//  5. scans of generated procfs trees and of the live host;
+//  6. the footprint of a running agent;
+//  7. zkstate.Diff of a 1 MiB document.
+//
+// Nothing here is imported by the programs it measures.
+package bench

@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// child is a program the harness started: the agent, or the floor's
+// exporter.
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	addr string // host:port of its HTTP server
+	log  string // where its stderr goes
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// stop sends SIGTERM, waits a few seconds for a graceful exit, then kills.
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
+}
+
+// startAgent runs the procwatch binary of binDir against servers and root,
+// and waits until /readyz answers 200.
+func startAgent(ctx context.Context, binDir, logDir string, servers []string, root, procfs string) (*child, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	c := &child{name: "procwatch", addr: addr, log: filepath.Join(logDir, "procwatch-"+filepath.Base(root)+".log")}
+	logf, err := os.Create(c.log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = logf.Close() }()
+	c.cmd = exec.Command(filepath.Join(binDir, "procwatch"), "--zk", strings.Join(servers, ","), "--path", root,
+		"--web.listen-address", addr, "--path.procfs", procfs, "--log.level", "warn")
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			c.stop()
+			log, _ := os.ReadFile(c.log)
+			return nil, fmt.Errorf("the agent is not ready after 30 s; its log:\n%s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startExporter runs the floor's exporter (see childExporter) from self.
+func startExporter(self, logDir string, servers []string, path, procfs string) (*child, error) {
+	c := &child{name: "floor exporter", log: filepath.Join(logDir, "exporter-"+filepath.Base(path)+".log")}
+	logf, err := os.Create(c.log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = logf.Close() }()
+	c.cmd = exec.Command(self)
+	c.cmd.Env = append(os.Environ(), ChildEnv+"=exporter", "PWB_ZK="+strings.Join(servers, ","), "PWB_PATH="+path, "PWB_PROCFS="+procfs)
+	c.cmd.Stderr = logf
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case l, ok := <-line:
+		if addr, found := strings.CutPrefix(l, "listening "); ok && found {
+			c.addr = addr
+			return c, nil
+		}
+	case <-time.After(30 * time.Second):
+	}
+	c.stop()
+	log, _ := os.ReadFile(c.log)
+	return nil, fmt.Errorf("the floor exporter did not start; its log:\n%s", log)
+}
+
+// scraper fetches /metrics over one kept-alive connection per target.
+type scraper struct{ client *http.Client }
+
+func newScraper() *scraper {
+	return &scraper{client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}}
+}
+
+func (s *scraper) metrics(addr string) ([]byte, error) {
+	resp, err := s.client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	return body, err
+}
+
+func (s *scraper) close() { s.client.CloseIdleConnections() }
