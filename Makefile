@@ -52,8 +52,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: deps
+	$(GO) run ./cmd/benchreport -out docs/BENCHMARKS.md $(BENCHFLAGS)
 
 # Runs each fuzz target for FUZZTIME; go test -fuzz takes one target at a time.
 fuzz:
