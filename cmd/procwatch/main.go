@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/zkopts"
 )
 
 // version and revision are set at release builds with
@@ -62,14 +63,21 @@ type options struct {
 	scanInterval   time.Duration
 	logLevel       string
 	logFormat      string
+	zkSecurity     zkopts.Flags
 }
 
 // envFlags maps flags to the environment variables that set them when the
 // flag is not given; a flag on the command line wins.
-var envFlags = []struct{ flag, env string }{
-	{"zk", "PROCWATCH_ZK"},
-	{"path", "PROCWATCH_PATH"},
-}
+var envFlags = func() []struct{ flag, env string } {
+	ef := []struct{ flag, env string }{
+		{"zk", "PROCWATCH_ZK"},
+		{"path", "PROCWATCH_PATH"},
+	}
+	for _, e := range zkopts.EnvVars {
+		ef = append(ef, struct{ flag, env string }{e.Flag, e.Env})
+	}
+	return ef
+}()
 
 func newCommand(stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
 	var o options
@@ -107,7 +115,8 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			cfg.Logger.Info("starting procwatch", "version", cfg.Version, "zk", strings.Join(cfg.Servers, ","),
-				"path", cfg.Path, "listen", cfg.ListenAddresses, "procfs", cfg.ProcfsRoot, "cache_file", cfg.CacheFile)
+				"path", cfg.Path, "listen", cfg.ListenAddresses, "procfs", cfg.ProcfsRoot, "cache_file", cfg.CacheFile,
+				"zk_security", cfg.ZKSecurity.String())
 			return run(ctx, cfg)
 		},
 	}
@@ -123,6 +132,7 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 	f.StringVar(&o.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth)")
 	f.StringVar(&o.cacheFile, "cache-file", "", "last good payload, used when ZooKeeper is unreachable at start")
 	f.DurationVar(&o.sessionTimeout, "session-timeout", 10*time.Second, "ZooKeeper session timeout")
+	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
 	f.DurationVar(&o.scanInterval, "scan-interval", agent.DefaultScanInterval, "period of scans between scrapes and list changes (0 disables)")
 	f.StringVar(&o.logLevel, "log.level", "info", "log level: "+strings.Join(promslog.LevelFlagOptions, ", "))
@@ -157,8 +167,15 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 	if o.scanInterval < 0 {
 		return agent.Config{}, fmt.Errorf("--scan-interval %s: must not be negative", o.scanInterval)
 	}
+	// Read now, so that a missing or world-readable file is a usage error
+	// (exit 2) before anything starts.
+	sec, err := o.zkSecurity.Load()
+	if err != nil {
+		return agent.Config{}, err
+	}
 	return agent.Config{
 		Servers:         servers,
+		ZKSecurity:      sec,
 		Path:            o.path,
 		ListenAddresses: o.listen,
 		WebConfigFile:   o.webConfig,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/agent"
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
@@ -45,12 +46,26 @@ func TestFlags(t *testing.T) {
 		f(&c)
 		return c
 	}
+	dir := t.TempDir()
+	auth, openAuth := filepath.Join(dir, "auth"), filepath.Join(dir, "open-auth")
+	for _, p := range []string{auth, openAuth} {
+		if err := os.WriteFile(p, []byte("agent:s3cret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(openAuth, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ca := zktest.NewCA(t, "flags")
+	cert := ca.Issue(t, "agent")
+	agentAuth := &zkopts.Credentials{Scheme: "digest", User: "agent"}
 	for _, tc := range []struct {
 		name     string
 		args     []string
 		env      map[string]string
 		want     agent.Config
 		wantCode int
+		wantErr  string // in stderr
 	}{
 		{name: "defaults", want: defaults},
 		{
@@ -75,6 +90,28 @@ func TestFlags(t *testing.T) {
 			env:  map[string]string{"PROCWATCH_ZK": "env:1", "PROCWATCH_PATH": "/env"},
 			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"flag:1"}, "/flag" }),
 		},
+		{
+			name: "credentials and TLS",
+			args: []string{"--zk-auth-file", auth, "--zk-tls-ca", ca.CertFile, "--zk-tls-cert", cert.CertFile,
+				"--zk-tls-key", cert.KeyFile, "--zk-tls-server-name", "zk.example"},
+			want: with(func(c *agent.Config) {
+				c.ZKSecurity = zkopts.Security{Auth: agentAuth, TLS: &zkopts.TLS{Files: zkopts.TLSFiles{
+					CA: ca.CertFile, Cert: cert.CertFile, Key: cert.KeyFile, ServerName: "zk.example"}}}
+			}),
+		},
+		{
+			name: "credentials and TLS from the environment",
+			env:  map[string]string{"PROCWATCH_ZK_AUTH_FILE": auth, "PROCWATCH_ZK_TLS_CA": ca.CertFile},
+			want: with(func(c *agent.Config) {
+				c.ZKSecurity = zkopts.Security{Auth: agentAuth, TLS: &zkopts.TLS{Files: zkopts.TLSFiles{CA: ca.CertFile}}}
+			}),
+		},
+		{name: "world-readable credentials", args: []string{"--zk-auth-file", openAuth}, wantCode: 2,
+			wantErr: "refusing " + openAuth + ": it is readable by every user on this host (mode 0644)"},
+		{name: "world-readable credentials from the environment", env: map[string]string{"PROCWATCH_ZK_AUTH_FILE": openAuth}, wantCode: 2,
+			wantErr: "refusing " + openAuth},
+		{name: "missing credentials", args: []string{"--zk-auth-file", filepath.Join(dir, "nope")}, wantCode: 2, wantErr: "no such file"},
+		{name: "certificate without key", args: []string{"--zk-tls-cert", cert.CertFile}, wantCode: 2, wantErr: "--zk-tls-cert needs --zk-tls-key"},
 		{name: "unknown flag", args: []string{"--nope"}, wantCode: 2},
 		{name: "argument", args: []string{"extra"}, wantCode: 2},
 		{name: "bad level", args: []string{"--log.level", "loud"}, wantCode: 2},
@@ -84,10 +121,11 @@ func TestFlags(t *testing.T) {
 		{name: "bad duration", args: []string{"--session-timeout", "soon"}, wantCode: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("PROCWATCH_ZK", "")
-			t.Setenv("PROCWATCH_PATH", "")
-			os.Unsetenv("PROCWATCH_ZK")
-			os.Unsetenv("PROCWATCH_PATH")
+			for _, k := range []string{"PROCWATCH_ZK", "PROCWATCH_PATH", zkopts.EnvAuthFile, zkopts.EnvTLSCA,
+				zkopts.EnvTLSCert, zkopts.EnvTLSKey, zkopts.EnvTLSServerName} {
+				t.Setenv(k, "") // restored after the test
+				os.Unsetenv(k)
+			}
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
@@ -99,6 +137,9 @@ func TestFlags(t *testing.T) {
 			})
 			if code != tc.wantCode {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("stderr %q, want it to contain %q", stderr.String(), tc.wantErr)
 			}
 			if tc.wantCode != 0 {
 				if got != nil {
@@ -112,7 +153,8 @@ func TestFlags(t *testing.T) {
 			if got.Logger == nil {
 				t.Error("no logger")
 			}
-			if diff := cmp.Diff(tc.want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"), cmpopts.IgnoreUnexported(agent.Config{})); diff != "" {
+			if diff := cmp.Diff(tc.want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"),
+				cmpopts.IgnoreUnexported(agent.Config{}, zkopts.Credentials{}, zkopts.TLS{})); diff != "" {
 				t.Errorf("config mismatch (-want +got):\n%s", diff)
 			}
 		})

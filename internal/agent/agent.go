@@ -17,6 +17,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/metrics"
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -56,6 +57,10 @@ type Config struct {
 	CacheFile string
 	// SessionTimeout is the ZooKeeper session timeout.
 	SessionTimeout time.Duration
+	// ZKSecurity are the agent's ZooKeeper credentials and TLS settings.
+	// With credentials, the agent's listener node is readable by everyone
+	// and writable by the agent's identity only.
+	ZKSecurity zkopts.Security
 	// ProcfsRoot is the procfs mount to read processes from.
 	ProcfsRoot string
 	// ScanInterval is the period of the agent's own scans; zero or less
@@ -108,9 +113,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("procfs at %s: %w", cfg.ProcfsRoot, err)
 	}
-	sess, err := zkstate.NewSession(cfg.Servers,
+	sess, err := zkstate.NewSession(cfg.Servers, append(cfg.ZKSecurity.SessionOptions(),
 		zkstate.WithSessionTimeout(cfg.SessionTimeout),
-		zkstate.WithSessionLogger(log.With("component", "zookeeper")))
+		zkstate.WithSessionLogger(log.With("component", "zookeeper")))...)
 	if err != nil {
 		return fmt.Errorf("zookeeper %v: %w", cfg.Servers, err)
 	}

@@ -3,8 +3,12 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +25,7 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
@@ -539,4 +544,141 @@ func TestListenFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "web server") || ctx.Err() != nil {
 		t.Errorf("Run on a taken port: %v (ctx %v), want a web server error at once", err, ctx.Err())
 	}
+}
+
+// TestWebConfigHTTPSAndBasicAuth: with a web config holding a TLS server
+// certificate and basic auth users, /metrics is served over HTTPS only and
+// answers 401 without credentials or with a wrong password, 200 with the
+// right ones; plain HTTP on the port gets no metrics.
+func TestWebConfigHTTPSAndBasicAuth(t *testing.T) {
+	cluster := sharedCluster(t)
+	root := testRoot(t)
+	operator(t, cluster.ConnectString(), root, "sshd")
+	ca := zktest.NewCA(t, "metrics-ca")
+	cert := ca.Issue(t, "procwatch", "127.0.0.1", "localhost")
+	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	cfg := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", cert.CertFile, cert.KeyFile, hash)
+	if err := os.WriteFile(webConfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		WebConfigFile:  webConfig,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+	})
+	url := "https" + strings.TrimPrefix(a.url, "http") + "/metrics"
+	pem, err := os.ReadFile(ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	scrape := func(user, password string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.TLS == nil {
+			t.Errorf("%s answered without TLS", url)
+		}
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := scrape("", ""); code != http.StatusUnauthorized {
+		t.Errorf("/metrics over HTTPS without credentials = %d, want 401", code)
+	}
+	if code, _ := scrape("prometheus", "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics over HTTPS with a wrong password = %d, want 401", code)
+	}
+	code, body := scrape("prometheus", "scrape-s3cret")
+	if code != http.StatusOK || !strings.Contains(body, "procwatch_build_info") {
+		t.Errorf("/metrics over HTTPS with credentials = %d, want 200 with metrics; body:\n%.300s", code, body)
+	}
+	// Plain HTTP on the TLS port: Go's server answers 400, never metrics.
+	if code, body := get(t, a.url+"/metrics"); code != http.StatusBadRequest || strings.Contains(body, "procwatch_") {
+		t.Errorf("plain HTTP to the HTTPS port = %d %.100q, want 400 without metrics", code, body)
+	}
+	// A client that does not trust the certificate gets no answer at all.
+	if _, err := http.Get(url); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("GET with the system's CAs = %v, want a certificate error", err)
+	}
+}
+
+// TestRefusedWithoutAgentCredentials: an agent without credentials cannot
+// register in a tree whose listeners/ only agents may write; it says so,
+// naming the flag, and keeps trying rather than exiting.
+func TestRefusedWithoutAgentCredentials(t *testing.T) {
+	cluster := sharedCluster(t)
+	root := testRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sess, err := zkstate.Connect(ctx, []string{cluster.ConnectString()}, zkstate.WithAuth("digest", []byte("editor:pw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithoutMembership(),
+		zkstate.WithCreate(monitor.WatchList{Globs: []string{"sshd"}}),
+		zkstate.WithACLs(zkstate.SecureACLs(zkstate.DigestID("editor", "pw"), zkstate.DigestID("agent", "pw2"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	logs := &lockedBuffer{}
+	startAgent(t, Config{
+		Servers:        []string{cluster.ConnectString()},
+		Path:           root,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	want := "ZooKeeper refused this agent (an anonymous client) under " + root + ": it must be allowed to create its node under listeners/ — give the agents' credentials with --zk-auth-file; retrying"
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line %q within 15 s; log:\n%s", want, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond) // log poll interval
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("the refusal is not logged as an error:\n%s", logs.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a test reading it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

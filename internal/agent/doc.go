@@ -23,6 +23,12 @@
 //   - An invalid glob written around procctl is skipped, logged and counted
 //     (procwatch_invalid_globs, procwatch_glob_errors_total); the other globs
 //     keep working. An invalid payload never replaces the list in force.
+//   - With credentials (Config.ZKSecurity), the agent's listener node is
+//     readable by everyone and writable only by the agent's own identity, and
+//     is recreated so after a session expiry; it holds the member info and
+//     nothing secret. An agent ZooKeeper refuses (no or wrong credentials)
+//     or whose TLS handshake fails says so in an error log line naming the
+//     flag to check, and keeps trying.
 //   - /healthz answers 200 while the process serves; /readyz answers 200 once
 //     a list is in force, from ZooKeeper or the cache file.
 //   - When Run's context ends, the Store is closed (its listener node goes

@@ -14,6 +14,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/metrics"
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -73,14 +74,26 @@ func (a *agent) join(ctx context.Context) {
 	err := a.sess.WaitConnected(wctx)
 	cancel()
 	if err != nil && ctx.Err() == nil {
-		a.log.Warn("ZooKeeper is not reachable yet; still trying in the background",
-			"zk", a.sess.Servers(), "running_from_cache", a.ready.Load(), "err", err)
+		args := []any{"zk", a.sess.Servers(), "running_from_cache", a.ready.Load(), "err", err}
+		if why := zkopts.Explain(a.sess.LastDialError()); why != "" {
+			// A certificate the agent does not trust is a configuration
+			// error, not an outage: say so plainly.
+			a.log.Error("cannot connect to ZooKeeper: "+why+"; still trying in the background", args...)
+		} else {
+			a.log.Warn("ZooKeeper is not reachable yet; still trying in the background", args...)
+		}
 	}
-	opts := append([]zkstate.Option{
+	opts := []zkstate.Option{
 		zkstate.WithMember("procwatch", a.cfg.Version),
 		zkstate.WithLogger(a.log.With("component", "zkstate")),
 		zkstate.WithTracerProvider(a.tp),
-	}, a.cfg.storeOptions...)
+	}
+	if acl := a.cfg.ZKSecurity.OwnACL(); acl != nil {
+		// Only this agent's listener node: the rest of the tree is the
+		// editor's, created by procctl init.
+		opts = append(opts, zkstate.WithACLs(zkstate.ACLs{Member: acl}))
+	}
+	opts = append(opts, a.cfg.storeOptions...)
 	backoff := 500 * time.Millisecond
 	for {
 		store, err := zkstate.Open[monitor.WatchList](ctx, a.sess, a.cfg.Path, opts...)
@@ -91,7 +104,14 @@ func (a *agent) join(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		a.log.Warn("opening the watch list failed; retrying", "path", a.cfg.Path, "retry_in", backoff, "err", err)
+		if errors.Is(err, zkstate.ErrPermission) {
+			// Retried all the same: an administrator may fix the ACL.
+			a.log.Error("ZooKeeper refused this agent ("+a.cfg.ZKSecurity.Identity()+") under "+a.cfg.Path+
+				": it must be allowed to create its node under listeners/ — give the agents' credentials with --zk-auth-file; retrying",
+				"retry_in", backoff, "err", err)
+		} else {
+			a.log.Warn("opening the watch list failed; retrying", "path", a.cfg.Path, "retry_in", backoff, "err", err)
+		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
