@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -182,7 +183,9 @@ type zkError struct {
 	timeout time.Duration
 	// detail says why a connection failed (the last dial error), if known.
 	detail string
-	err    error
+	// tls explains a failed TLS handshake (zkopts.Explain), if that was it.
+	tls string
+	err error
 }
 
 func (e *zkError) Unwrap() error { return e.err }
@@ -192,6 +195,10 @@ func (e *zkError) Error() string {
 	switch err := e.err; {
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
+	case errors.Is(err, zkstate.ErrNotConnected) && e.tls != "":
+		// Not "unreachable": the server answered, and what failed is
+		// trust, which waiting will not fix.
+		return fmt.Sprintf("cannot connect to ZooKeeper at %s: %s (no session within %s)", e.servers, e.tls, e.timeout)
 	case errors.Is(err, zkstate.ErrNotConnected):
 		detail := fmt.Sprintf("no session within %s", e.timeout)
 		if e.detail != "" {
@@ -210,8 +217,6 @@ func (e *zkError) Error() string {
 		return fmt.Sprintf("the connection to ZooKeeper at %s dropped during the write and whether it was applied could not be decided; check with `procctl get`", e.servers)
 	case errors.Is(err, zkstate.ErrTooLarge):
 		return fmt.Sprintf("the document is too large for ZooKeeper (%s); nothing was written", plain(err))
-	case errors.Is(err, zkstate.ErrPermission):
-		return fmt.Sprintf("ZooKeeper at %s refused access to %s: check its ACLs and credentials (%s)", e.servers, e.root, plain(err))
 	case errors.Is(err, zkstate.ErrInvalidPayload):
 		return fmt.Sprintf("the payload at %s/payload is not a valid procwatch document (%s); fix it with `procctl edit`", e.root, plain(err))
 	case errors.Is(err, context.DeadlineExceeded):
@@ -231,6 +236,29 @@ func plain(err error) string {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return s
+}
+
+// permissionError is ZooKeeper refusing an operation for lack of rights:
+// no credentials, or credentials the tree's ACL does not grant it. The
+// message says who procctl was and what to give it.
+type permissionError struct {
+	servers, root string
+	who           zkopts.Security
+	err           error
+}
+
+func (e *permissionError) Unwrap() error { return e.err }
+func (e *permissionError) forPeople()    {}
+
+func (e *permissionError) Error() string {
+	hint := "give the editor's credentials with --zk-auth-file or " + zkopts.EnvAuthFile
+	if e.who.Auth != nil {
+		hint = fmt.Sprintf("the ACL of %s does not grant %s this right; only the editor identity may change the glob list (see `getAcl %s/payload` in zkCli.sh)",
+			e.root, e.who.Auth.Identity(), e.root)
+	}
+	detail := strings.ReplaceAll(plain(e.err), "permission denied: ", "")
+	return fmt.Sprintf("permission denied: ZooKeeper at %s refused %s under %s (%s); nothing was written — %s",
+		e.servers, e.who.Identity(), e.root, detail, hint)
 }
 
 // quoteList formats globs as "a", "b" for messages.

@@ -50,6 +50,14 @@ type writeResult struct {
 	Present []string `json:"already_present,omitempty"`
 	// Missing are globs rm --ignore-missing was given that the list lacked.
 	Missing []string `json:"not_present,omitempty"`
+	// Secured says who may write a tree init --secure created.
+	Secured *securedBy `json:"secured,omitempty"`
+}
+
+// securedBy names the identities of a secured tree, without secrets.
+type securedBy struct {
+	Editor string `json:"editor"` // "digest:USER", the only writer of the list
+	Agents string `json:"agents"` // "digest:USER", may register under listeners/
 }
 
 // editResult is what edit did.
@@ -81,6 +89,9 @@ func (p textPrinter) written(r writeResult) error {
 	switch r.verb {
 	case "init":
 		parts = append(parts, fmt.Sprintf("created %s", r.root))
+		if r.Secured != nil {
+			parts = append(parts, fmt.Sprintf("writable only by %s; agents register as %s", r.Secured.Editor, r.Secured.Agents))
+		}
 	case "set":
 		if r.Changed {
 			parts = append(parts, "replaced the list")

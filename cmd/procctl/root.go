@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/zkopts"
 )
 
 // Defaults and environment variables shared with the agent (DESIGN.md).
@@ -31,6 +33,10 @@ type globalOptions struct {
 	timeout        time.Duration
 	sessionTimeout time.Duration
 	output         string
+	// zkFlags name the credentials and TLS files; zkSecurity is what
+	// resolve loaded from them.
+	zkFlags    zkopts.Flags
+	zkSecurity zkopts.Security
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -52,13 +58,19 @@ watches. The list lives in ZooKeeper under --path; every write takes the
 list's lock and compares versions, so concurrent operators never lose each
 other's changes, and every agent sees the change within a second.
 
+Credentials come from a file (--zk-auth-file, one line user:password), never
+from a flag; --zk-tls-* connect to ZooKeeper's secureClientPort with TLS.
+See docs/SECURITY.md.
+
 Exit codes: 0 success; 1 operational failure (ZooKeeper unreachable, a
-conflict, a timeout, missing or existing state); 2 bad usage or invalid input
-(nothing was written).`,
+conflict, a timeout, missing or existing state, permission denied); 2 bad
+usage or invalid input, including unreadable or world-readable credential
+files (nothing was written).`,
 		Example: `  procctl init 'sshd' 'nginx*'
   procctl globs add 'postgres*' '/usr/sbin/*' 'cmdline:java *kafka*'
   procctl globs list -o json
-  PROCWATCH_ZK=zk1:2181,zk2:2181 procctl watch`,
+  PROCWATCH_ZK=zk1:2181,zk2:2181 procctl watch
+  PROCWATCH_ZK_AUTH_FILE=~/.procwatch-editor procctl globs add 'redis*'`,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          groupRunE,
 		SilenceErrors: true,
@@ -83,6 +95,7 @@ conflict, a timeout, missing or existing state); 2 bad usage or invalid input
 	f.DurationVar(&g.timeout, "timeout", defaultTimeout, "bound on connecting and on the operation (not on watch's watching, nor on edit's editor)")
 	f.DurationVar(&g.sessionTimeout, "session-timeout", defaultSessionTimeout, "ZooKeeper session timeout: how long the write lock of a procctl that died outlives it")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	g.zkFlags.Register(f)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(
@@ -132,6 +145,17 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 		return bad("%v", err)
 	}
 	g.printer = p
+	g.zkFlags.ApplyEnv(func(name string) bool {
+		fl := cmd.Flag(name)
+		return fl != nil && fl.Changed
+	}, g.lookupEnv)
+	// Read before connecting: a missing or world-readable file is the
+	// operator's to fix (exit 2), and nothing has been sent yet.
+	sec, err := g.zkFlags.Load()
+	if err != nil {
+		return &inputError{err: err}
+	}
+	g.zkSecurity = sec
 	return nil
 }
 

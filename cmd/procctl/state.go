@@ -11,7 +11,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -31,12 +34,15 @@ func (g *globalOptions) opContext(ctx context.Context) (context.Context, context
 	return context.WithTimeout(ctx, g.timeout)
 }
 
-// connect opens a ZooKeeper session. On failure the message says which
-// servers were unreachable and, when a dial failed, why.
+// connect opens a ZooKeeper session, with the credentials and TLS settings
+// of the flags. On failure the message says which servers were unreachable
+// and, when a dial failed, why; a TLS failure is named as such.
 func (g *globalOptions) connect(ctx context.Context) (*zkstate.Session, error) {
-	sess, err := zkstate.Connect(ctx, []string{g.zk}, zkstate.WithSessionTimeout(g.sessionTimeout))
+	opts := append(g.zkSecurity.SessionOptions(), zkstate.WithSessionTimeout(g.sessionTimeout))
+	sess, err := zkstate.Connect(ctx, []string{g.zk}, opts...)
 	if err != nil {
-		return nil, &zkError{servers: g.zk, root: g.path, timeout: g.timeout, detail: dialReason(err), err: err}
+		return nil, &zkError{servers: g.zk, root: g.path, timeout: g.timeout, detail: dialReason(err),
+			tls: zkopts.Explain(err), err: err}
 	}
 	return sess, nil
 }
@@ -66,16 +72,78 @@ func (g *globalOptions) open(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, g.path,
+	opts := []zkstate.Option{
 		zkstate.WithoutWait(),
 		zkstate.WithoutMembership(),
 		zkstate.WithLockTimeout(g.lockTimeout(ctx)),
-	)
+	}
+	acls, err := g.inheritedACLs(ctx, sess)
+	if err != nil {
+		sess.Close()
+		return nil, g.zkErr(err)
+	}
+	if acls != nil {
+		opts = append(opts, zkstate.WithACLs(*acls))
+	}
+	st, err := zkstate.Open[monitor.WatchList](ctx, sess, g.path, opts...)
 	if err != nil {
 		sess.Close()
 		return nil, g.zkErr(err)
 	}
 	return &conn{g: g, sess: sess, store: st}, nil
+}
+
+// inheritedACLs returns the ACLs for the nodes a write may create, or nil
+// for zkstate's default (open to everyone), which is right for an anonymous
+// client: it can only create nodes in an open tree.
+//
+// With credentials, procctl's own nodes (lock nodes, its write receipt) are
+// readable by everyone and writable by its identity only; the directories
+// it may have to create (writes/ at the first write to a tree, lock/ or
+// listeners/ if someone removed them) take the root's ACL, so that they
+// are exactly as open as the tree: in a tree made by `init --secure`, the
+// editor's, as zkstate.SecureACLs has them.
+func (g *globalOptions) inheritedACLs(ctx context.Context, sess *zkstate.Session) (*zkstate.ACLs, error) {
+	own := g.zkSecurity.OwnACL()
+	if own == nil {
+		return nil, nil
+	}
+	type result struct {
+		acl []zk.ACL
+		err error
+	}
+	// go-zookeeper calls take no context; the session's Close, deferred by
+	// every caller, ends this one if ctx gives up first.
+	done := make(chan result, 1)
+	go func() {
+		acl, _, err := sess.Conn().GetACL(g.path)
+		done <- result{acl, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	switch {
+	case errors.Is(r.err, zk.ErrNoNode):
+		// No state: Open says so with the hint to run init.
+		return &zkstate.ACLs{Owned: own}, nil
+	case errors.Is(r.err, zk.ErrNoAuth):
+		return nil, fmt.Errorf("%w: read the ACL of %s: %w", zkstate.ErrPermission, g.path, r.err)
+	case r.err != nil:
+		return nil, fmt.Errorf("read the ACL of %s: %w", g.path, r.err)
+	}
+	for _, a := range r.acl {
+		if a.Scheme == "digest" && strings.HasSuffix(a.ID, ":x") {
+			// ZooKeeper hides digests from clients without ADMIN on the
+			// node; copying "user:x" would grant a nonexistent identity.
+			// Such a client cannot create in a tree made by init --secure
+			// anyway; if it somehow can, its directories are its own.
+			return &zkstate.ACLs{Listeners: own, Lock: own, Writes: own, Owned: own}, nil
+		}
+	}
+	return &zkstate.ACLs{Listeners: r.acl, Lock: r.acl, Writes: r.acl, Owned: own}, nil
 }
 
 // lockMargin is how long before the operation's deadline the wait for the
@@ -111,6 +179,9 @@ func (g *globalOptions) zkErr(err error) error {
 	var fp forPeople
 	if errors.As(err, &fp) {
 		return err
+	}
+	if errors.Is(err, zkstate.ErrPermission) {
+		return &permissionError{servers: g.zk, root: g.path, who: g.zkSecurity, err: err}
 	}
 	return &zkError{servers: g.zk, root: g.path, timeout: g.timeout, err: err}
 }
