@@ -1,6 +1,7 @@
 package zkstate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -112,5 +113,40 @@ func TestSecureTree(t *testing.T) {
 	}
 	if _, err := editor.Update(ctx, func(c *config) error { c.Globs = append(c.Globs, "c"); return nil }); err != nil {
 		t.Fatalf("editor Update after the agent's expiry: %v", err)
+	}
+}
+
+// TestAuthWhenStartedDuringOutage: credentials given to a Session that
+// starts while no server answers are still sent once one does; nothing goes
+// out anonymously before.
+func TestAuthWhenStartedDuringOutage(t *testing.T) {
+	zks := startZK(t)
+	acls := SecureACLs(DigestID("editor", "s3cret"), DigestID("agent", "agentpw"))
+	editorSess := newSession(t, zks.ConnectString(), WithAuth("digest", []byte("editor:s3cret")))
+	openStore[config](t, editorSess, "/outage", WithCreate(config{Globs: []string{"a"}}), WithACLs(acls), WithoutMembership())
+
+	proxy := zktest.NewProxy(t, zks.ConnectString())
+	proxy.Cut()
+	sess, err := NewSession([]string{proxy.Addr()}, WithSessionTimeout(2*time.Second), WithAuth("digest", []byte("agent:agentpw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sess.Close)
+	// Let the client fail a full pass over its servers, which is what used
+	// to drop the credentials.
+	waitUntil(t, 10*time.Second, "a failed connection attempt", func() bool { return sess.LastDialError() != nil || !sess.Connected() })
+	short, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if err := sess.WaitConnected(short); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("WaitConnected during the outage = %v, want ErrNotConnected", err)
+	}
+	proxy.Restore()
+	st := openStore[config](t, sess, "/outage", WithACLs(acls), WithMemberID("late-agent"))
+	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
+	if ok, _, err := raw.Exists("/outage/listeners/late-agent"); err != nil || !ok {
+		t.Fatalf("agent not registered after the outage: %v", err)
+	}
+	if got, err := st.Read(); err != nil || !cmp.Equal(got.Globs, []string{"a"}) {
+		t.Errorf("Read = %v, %v", got.Globs, err)
 	}
 }

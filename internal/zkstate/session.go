@@ -92,6 +92,11 @@ type Session struct {
 
 	hasSession chan struct{} // closed at the first session
 	firstOnce  sync.Once
+	// authDone is closed once every WithAuth credential was accepted (or
+	// refused for good, then authErr says so): until then the Session is
+	// not usable, so that nothing is sent anonymously.
+	authDone chan struct{}
+	authErr  error
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -124,6 +129,7 @@ func NewSession(servers []string, opts ...SessionOption) (*Session, error) {
 		signal:     make(chan struct{}, 1),
 		subs:       map[int]func(SessionEvent){},
 		hasSession: make(chan struct{}),
+		authDone:   make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
 	dial := o.dialer
@@ -136,8 +142,10 @@ func NewSession(servers []string, opts ...SessionOption) (*Session, error) {
 		if err != nil {
 			err = fmt.Errorf("%s: %w", address, err)
 			s.lastDialErr.Store(&err)
+			return nil, err
 		}
-		return c, err
+		s.lastDialErr.Store(nil)
+		return c, nil
 	}
 	conn, _, err := zk.Connect(list, o.timeout,
 		zk.WithEventCallback(s.onEvent),
@@ -150,17 +158,11 @@ func NewSession(servers []string, opts ...SessionOption) (*Session, error) {
 		return nil, fmt.Errorf("zkstate: connect to %s: %w", s.servers, err)
 	}
 	s.conn = conn
-	for _, a := range o.auth {
-		// AddAuth queues until the connection is up and go-zookeeper replays
-		// the credentials after every reconnect, including a new session.
-		a := a
+	if len(o.auth) == 0 {
+		close(s.authDone)
+	} else {
 		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := conn.AddAuth(a.scheme, a.auth); err != nil && !errors.Is(err, zk.ErrClosing) && !errors.Is(err, zk.ErrConnectionClosed) {
-				s.o.logger.Error("zkstate: adding ZooKeeper credentials failed", "scheme", a.scheme, "err", err)
-			}
-		}()
+		go s.addAuth()
 	}
 	s.wg.Add(1)
 	go s.dispatch()
@@ -185,13 +187,49 @@ func Connect(ctx context.Context, servers []string, opts ...SessionOption) (*Ses
 // WaitConnected blocks until the Session has had its first session, or ctx
 // ends (ErrNotConnected, naming the servers), or the Session is closed.
 func (s *Session) WaitConnected(ctx context.Context) error {
-	select {
-	case <-s.hasSession:
-		return nil
-	case <-s.closed:
-		return ErrClosed
-	case <-ctx.Done():
-		return s.unreachable(ctx)
+	for _, ch := range []chan struct{}{s.hasSession, s.authDone} {
+		select {
+		case <-ch:
+		case <-s.closed:
+			return ErrClosed
+		case <-ctx.Done():
+			return s.unreachable(ctx)
+		}
+	}
+	return s.authErr
+}
+
+// addAuth sends the WithAuth credentials until the server has accepted each
+// once; go-zookeeper then replays them after every reconnect and on every
+// new session. A single AddAuth is not enough: while no server answers the
+// client fails queued requests (ErrNoServer), and it replays only
+// credentials that were accepted, so an instance started during an outage
+// would otherwise stay anonymous for good.
+func (s *Session) addAuth() {
+	defer s.wg.Done()
+	defer close(s.authDone)
+	for _, a := range s.o.auth {
+		backoff := 100 * time.Millisecond
+		for {
+			err := s.conn.AddAuth(a.scheme, a.auth)
+			if err == nil {
+				break
+			}
+			if errors.Is(err, zk.ErrClosing) {
+				return
+			}
+			if errors.Is(err, zk.ErrAuthFailed) || errors.Is(err, zk.ErrNoAuth) {
+				s.authErr = fmt.Errorf("%w: ZooKeeper at %s refused the %s credentials: %w", ErrPermission, s.servers, a.scheme, err)
+				s.o.logger.Error("zkstate: ZooKeeper refused the credentials", "scheme", a.scheme, "err", err)
+				return
+			}
+			select {
+			case <-s.closed:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 2*time.Second)
+		}
 	}
 }
 
@@ -215,6 +253,16 @@ func (s *Session) LastDialError() error {
 
 // waitUsable blocks until the Session is connected now (not merely once).
 func (s *Session) waitUsable(ctx context.Context) error {
+	select {
+	case <-s.authDone:
+		if s.authErr != nil {
+			return s.authErr
+		}
+	case <-s.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return s.unreachable(ctx)
+	}
 	for {
 		if s.connected.Load() {
 			return nil

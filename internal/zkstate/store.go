@@ -185,7 +185,7 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 	if s.o.initial != nil {
 		for i := 1; i < len(s.root); i++ {
 			if s.root[i] == '/' {
-				if err := create(s.root[:i], nil, nil); err != nil {
+				if err := create(s.root[:i], nil, s.o.acls.Root); err != nil {
 					return err
 				}
 			}
