@@ -28,16 +28,36 @@ func TestMain(m *testing.M) {
 
 const root = "/chaos"
 
-// runningAgent is an agent started in-process as cmd/procwatch wires it.
+// runningAgent is an agent started in-process as cmd/procwatch wires it,
+// configured with every member of the ensemble as a production agent is,
+// each reached through a proxy that can cut it off.
 type runningAgent struct {
-	name  string
-	url   string
-	proxy *zktest.Proxy
+	name    string
+	url     string
+	proxies []*zktest.Proxy
+}
+
+func (a *runningAgent) cut() {
+	for _, p := range a.proxies {
+		p.Cut()
+	}
+}
+
+func (a *runningAgent) restore() {
+	for _, p := range a.proxies {
+		p.Restore()
+	}
 }
 
 func startAgent(t *testing.T, name string, zks *zktest.Cluster, sessionTimeout time.Duration) *runningAgent {
 	t.Helper()
-	proxy := zktest.NewProxy(t, zks.Servers()...)
+	var proxies []*zktest.Proxy
+	var servers []string
+	for _, s := range zks.Servers() {
+		p := zktest.NewProxy(t, s)
+		proxies = append(proxies, p)
+		servers = append(servers, p.Addr())
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +66,7 @@ func startAgent(t *testing.T, name string, zks *zktest.Cluster, sessionTimeout t
 	done := make(chan error, 1)
 	go func() {
 		done <- agent.Run(ctx, agent.Config{
-			Servers:        []string{proxy.Addr()},
+			Servers:        servers,
 			Path:           root,
 			Listener:       ln,
 			SessionTimeout: sessionTimeout,
@@ -60,7 +80,7 @@ func startAgent(t *testing.T, name string, zks *zktest.Cluster, sessionTimeout t
 			t.Errorf("agent %s: %v", name, err)
 		}
 	})
-	a := &runningAgent{name: name, url: "http://" + ln.Addr().String(), proxy: proxy}
+	a := &runningAgent{name: name, url: "http://" + ln.Addr().String(), proxies: proxies}
 	waitFor(t, 20*time.Second, name+" ready", func() bool {
 		code, _ := get(a.url + "/readyz")
 		return code == http.StatusOK
@@ -189,7 +209,7 @@ func TestAgentsThroughLeaderLossAndPartition(t *testing.T) {
 	if err := zks.Kill(leader); err != nil {
 		t.Fatal(err)
 	}
-	b.proxy.Cut()
+	b.cut()
 	cutAt := time.Now()
 	procctl(t, bin, zks.ConnectString(), "globs", "add", "chaos-g1")
 	// Keep b away until its session is surely gone on the server.
@@ -204,7 +224,7 @@ func TestAgentsThroughLeaderLossAndPartition(t *testing.T) {
 	if err := zks.Restart(leader); err != nil {
 		t.Fatal(err)
 	}
-	b.proxy.Restore()
+	b.restore()
 	healed := time.Now()
 
 	want := []string{"chaos-g0", "chaos-g1", "chaos-g2"}
