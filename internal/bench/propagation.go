@@ -179,8 +179,11 @@ func openZkstateSide(ctx context.Context, cl *zktest.Cluster, root string, n int
 
 // openRawSide opens the floor: a raw writer that sets the node, and n raw
 // receivers that each loop on GetW, which both reads the new value and
-// re-arms the watch, so no write can slip between read and watch.
-func openRawSide(ctx context.Context, cl *zktest.Cluster, path string, n int) (*propSide, error) {
+// re-arms the watch, so no write can slip between read and watch. With
+// decode, each receiver also decodes the document into the Go type before
+// it counts as delivered: the floor plus the one step every typed consumer
+// needs.
+func openRawSide(ctx context.Context, cl *zktest.Cluster, path string, n int, decode bool) (*propSide, error) {
 	p := &propSide{stop: make(chan struct{})}
 	w, err := connectRaw(ctx, memberFor(cl, -1))
 	if err != nil {
@@ -229,7 +232,11 @@ func openRawSide(ctx context.Context, cl *zktest.Cluster, path string, n int) (*
 		go func() {
 			first := true
 			for {
-				_, st, ch, err := c.GetW(path)
+				data, st, ch, err := c.GetW(path)
+				if err == nil && decode {
+					var w monitor.WatchList
+					err = json.Unmarshal(data, &w)
+				}
 				if err != nil {
 					if errors.Is(err, zk.ErrClosing) {
 						return
@@ -296,23 +303,46 @@ func propagation(ctx context.Context, e *env) (sectionResult, error) {
 				return res, fmt.Errorf("opening %d stores on the %s: %w", n, clusterName(size), err)
 			}
 			pprof.Do(octx, pprof.Labels("side", "floor"), func(octx context.Context) {
-				floor, err = openRawSide(octx, cl, fmt.Sprintf("/bench/rawprop-%d", n), n)
+				floor, err = openRawSide(octx, cl, fmt.Sprintf("/bench/rawprop-%d", n), n, false)
 			})
-			cancel()
 			if err != nil {
+				cancel()
 				proj.close()
 				return res, fmt.Errorf("opening %d raw clients on the %s: %w", n, clusterName(size), err)
 			}
+			// At the largest count, a third side: the floor's receivers
+			// also decoding the document, to tell how much of the gap is
+			// that unavoidable step.
+			var decoding *propSide
+			if n == counts[len(counts)-1] {
+				pprof.Do(octx, pprof.Labels("side", "floor+decode"), func(octx context.Context) {
+					decoding, err = openRawSide(octx, cl, fmt.Sprintf("/bench/rawdecprop-%d", n), n, true)
+				})
+				if err != nil {
+					cancel()
+					proj.close()
+					floor.close()
+					return res, fmt.Errorf("opening %d decoding raw clients on the %s: %w", n, clusterName(size), err)
+				}
+			}
+			cancel()
 			e.logf("propagation: opened in %s; %d trials per side, interleaved", time.Since(base).Round(time.Millisecond), trials[n])
-			var pl, fl Latencies
-			var pMiss, fMiss int
+			var pl, fl, dl Latencies
+			var pMiss, fMiss, dMiss int
 			stopProfile := e.profileCase(fmt.Sprintf("1-propagation-%s-%d", map[int]string{1: "standalone", 3: "ensemble"}[size], n))
 			runErr := func() error {
+				sides := 2
+				if decoding != nil {
+					sides = 3
+				}
 				for k := range trials[n] + 2 {
-					for _, side := range []int{k % 2, 1 - k%2} {
+					for j := range sides {
 						s, lat, miss := proj, &pl, &pMiss
-						if side == 1 {
+						switch (j + k) % sides {
+						case 1:
 							s, lat, miss = floor, &fl, &fMiss
+						case 2:
+							s, lat, miss = decoding, &dl, &dMiss
 						}
 						l, m, err := s.trial(ctx, base, n, k+1)
 						if err != nil {
@@ -328,13 +358,16 @@ func propagation(ctx context.Context, e *env) (sectionResult, error) {
 				return nil
 			}()
 			stopProfile()
-			if n >= 500 {
+			if n == counts[len(counts)-1] {
 				for _, h := range clusterJVMs(cl) {
 					res.note("ZooKeeper %s after the %d-store propagation run (%d sessions open): %s", clusterName(size), n, 2*n+2, h)
 				}
 			}
 			proj.close()
 			floor.close()
+			if decoding != nil {
+				decoding.close()
+			}
 			if runErr != nil {
 				return res, fmt.Errorf("propagation on the %s with %d receivers: %w", clusterName(size), n, runErr)
 			}
@@ -351,6 +384,11 @@ func propagation(ctx context.Context, e *env) (sectionResult, error) {
 			res.note("propagation, %s, %d receivers: %d samples per side (%d trials × %d receivers, from the write call's return to each subscriber callback / raw GetW return); p50 ratio %s; this process's CPU per delivery (write included) procwatch %s, floor %s; missing deliveries: procwatch %d, floor %d",
 				clusterName(size), n, len(pl), trials[n], n, fmtRatio(ratio(float64(pl.Median()), float64(fl.Median()))),
 				fmtDur(proj.cpu/time.Duration(max(len(pl), 1))), fmtDur(floor.cpu/time.Duration(max(len(fl), 1))), pMiss, fMiss)
+			if decoding != nil {
+				res.note("propagation, %s, %d receivers: the floor's receivers also decoding the document into the Go type (json.Unmarshal) took %s (p50 / p99 / max), %s CPU per delivery, %d missing: procwatch's p99 is %s of that",
+					clusterName(size), n, fmtTriple(dl), fmtDur(decoding.cpu/time.Duration(max(len(dl), 1))), dMiss,
+					fmtRatio(ratio(float64(pl.Percentile(99)), float64(dl.Percentile(99)))))
+			}
 		}
 	}
 	return res, nil
