@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,15 +133,23 @@ func contention(ctx context.Context, e *env) (sectionResult, error) {
 				return nil
 			})
 		}
+		// Profile labels tell the sides' goroutines apart, the Stores'
+		// background ones included: go tool pprof -tagfocus side=procwatch.
+		writers := strconv.Itoa(n)
 		err := parallel(n, 16, func(i int) error {
 			var err error
-			if sessions[i], err = connectSession(ctx, cl.Servers()); err != nil {
+			pprof.Do(ctx, pprof.Labels("side", "procwatch", "writers", writers), func(ctx context.Context) {
+				if sessions[i], err = connectSession(ctx, cl.Servers()); err != nil {
+					return
+				}
+				stores[i], err = zkstate.Open[contDoc](ctx, sessions[i], root, zkstate.WithCreate(newContDoc()), zkstate.WithoutMembership())
+			})
+			if err != nil {
 				return err
 			}
-			if stores[i], err = zkstate.Open[contDoc](ctx, sessions[i], root, zkstate.WithCreate(newContDoc()), zkstate.WithoutMembership()); err != nil {
-				return err
-			}
-			raws[i], err = connectRaw(ctx, cl.Servers())
+			pprof.Do(ctx, pprof.Labels("side", "raw clients", "writers", writers), func(ctx context.Context) {
+				raws[i], err = connectRaw(ctx, cl.Servers())
+			})
 			return err
 		})
 		if err == nil {
@@ -222,14 +232,17 @@ func contention(ctx context.Context, e *env) (sectionResult, error) {
 		for k := range rounds {
 			for j := range 3 {
 				side := (j + k) % 3
-				w, acc := project, &pr
+				w, acc, label := project, &pr, "procwatch"
 				switch side {
 				case 1:
-					w, acc = floor, &fr
+					w, acc, label = floor, &fr, "floor"
 				case 2:
-					w, acc = recipe, &rr
+					w, acc, label = recipe, &rr, "recipe"
 				}
-				r, err := block(n, d, serverPID, cl.Addr(0), w)
+				var r contResult
+				pprof.Do(ctx, pprof.Labels("side", label, "writers", writers), func(context.Context) {
+					r, err = block(n, d, serverPID, cl.Addr(0), w)
+				})
 				if err != nil {
 					cleanup()
 					return res, fmt.Errorf("%d writers: %w", n, err)
