@@ -359,8 +359,12 @@ func propagation(ctx context.Context, e *env) (sectionResult, error) {
 			}()
 			stopProfile()
 			if n == counts[len(counts)-1] {
+				sessions := 2*n + 2
+				if decoding != nil {
+					sessions += n + 1
+				}
 				for _, h := range clusterJVMs(cl) {
-					res.note("ZooKeeper %s after the %d-store propagation run (%d sessions open): %s", clusterName(size), n, 2*n+2, h)
+					res.note("ZooKeeper %s after the %d-receiver propagation run (%d sessions open): %s", clusterName(size), n, sessions, h)
 				}
 			}
 			proj.close()
