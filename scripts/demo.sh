@@ -92,19 +92,30 @@ alive() {
 }
 
 # stop_pids sends SIGTERM to the pids given, waits up to $1 seconds for them
-# to exit, then SIGKILLs any left and reaps them all.
+# to exit, then SIGKILLs any left. It polls rather than using the wait
+# builtin: bash reaps its children by itself, and bash 5.2's `wait PID`,
+# after a trap has interrupted `wait -n`, can block on some other child
+# forever.
 stop_pids() {
 	local timeout=$1 pid
 	shift
 	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-	local deadline=$((SECONDS + timeout))
+	local deadline=$((SECONDS + timeout)) slow=$((SECONDS + 2)) said=
 	for pid in "$@"; do
-		while alive "$pid" && ((SECONDS < deadline)); do sleep 0.05; done
+		while alive "$pid" && ((SECONDS < deadline)); do
+			# Say what is slow, rather than hang silently.
+			if [ -z "$said" ] && ((SECONDS >= slow)); then
+				said=1
+				say "demo: waiting for ${started[$pid]:-pid $pid} to stop" >&2
+			fi
+			sleep 0.05
+		done
 		if alive "$pid"; then
 			say "demo: ${started[$pid]:-$pid} did not stop within ${timeout}s; killing it" >&2
 			kill -KILL "$pid" 2>/dev/null || true
+			local killed=$((SECONDS + 2))
+			while alive "$pid" && ((SECONDS < killed)); do sleep 0.05; done
 		fi
-		wait "$pid" 2>/dev/null || true
 	done
 }
 
