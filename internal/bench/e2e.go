@@ -103,7 +103,7 @@ func endToEnd(ctx context.Context, e *env) (sectionResult, error) {
 			}
 		}
 		procs := countProcs()
-		var pl, fl, pExit, fExit Latencies
+		var pl, fl, pExit, fExit, pAfter Latencies
 		for k := range trials + 2 {
 			glob := fmt.Sprintf("bench-e2e-%d-%t-*", k, withSleepers)
 			for _, side := range []int{k % 2, 1 - k%2} {
@@ -129,6 +129,7 @@ func endToEnd(ctx context.Context, e *env) (sectionResult, error) {
 				}
 				if side == 0 {
 					pl, pExit = append(pl, seen), append(pExit, exited)
+					pAfter = append(pAfter, max(0, seen-exited))
 				} else {
 					fl, fExit = append(fl, seen), append(fExit, exited)
 				}
@@ -150,8 +151,8 @@ func endToEnd(ctx context.Context, e *env) (sectionResult, error) {
 			row.Target, row.Verdict = "", Info
 		}
 		res.row(row)
-		res.note("end to end, host with %d processes: %d trials per side, interleaved, /metrics polled every millisecond over a kept-alive connection. procctl itself ran %s (p50 / p99 / max) from exec to exit; the floor's CLI (raw client: connect, set, close) %s. The floor's exporter is one raw session with a GetW loop and an HTTP server (see internal/bench/child.go)",
-			procs, len(pl), fmtTriple(pExit), fmtTriple(fExit))
+		res.note("end to end, host with %d processes: %d trials per side, interleaved, /metrics polled every millisecond over a kept-alive connection. procctl itself ran %s (p50 / p99 / max) from exec to exit, and the glob showed %s after its exit (0 when before); the floor's CLI (raw client: connect, set, close) ran %s. The floor's exporter is one raw session with a GetW loop and an HTTP server (see internal/bench/child.go)",
+			procs, len(pl), fmtTriple(pExit), fmtTriple(pAfter), fmtTriple(fExit))
 	}
 	return res, nil
 }
