@@ -301,8 +301,23 @@ func agentFlags(t *testing.T, b bins) []string {
 	return flags
 }
 
-// agentEnv are the environment variables the agent reads.
-var agentEnv = []string{"PROCWATCH_ZK", "PROCWATCH_PATH"}
+// agentEnv returns the environment variables procwatch --help says the
+// agent reads ("[PROCWATCH_ZK]" after a flag's description).
+func agentEnv(t *testing.T, b bins) []string {
+	t.Helper()
+	out, err := exec.Command(b.procwatch, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("procwatch --help: %v\n%s", err, out)
+	}
+	var vars []string
+	for _, m := range regexp.MustCompile(`\[(PROCWATCH_[A-Z_]+)\]`).FindAllStringSubmatch(string(out), -1) {
+		vars = append(vars, m[1])
+	}
+	if !slices.Contains(vars, "PROCWATCH_ZK") || !slices.Contains(vars, "PROCWATCH_PATH") {
+		t.Fatalf("procwatch --help names %q, not PROCWATCH_ZK and PROCWATCH_PATH", vars)
+	}
+	return vars
+}
 
 func TestKubernetesManifest(t *testing.T) {
 	t.Parallel()
@@ -318,9 +333,10 @@ func TestKubernetesManifest(t *testing.T) {
 			t.Errorf("%s is in namespace %q, not procwatch", key, o.Metadata.Namespace)
 		}
 	}
+	env := agentEnv(t, b)
 	for k := range objs["ConfigMap/procwatch"].Data {
-		if !slices.Contains(agentEnv, k) {
-			t.Errorf("ConfigMap key %s is no variable the agent reads (%q)", k, agentEnv)
+		if !slices.Contains(env, k) {
+			t.Errorf("ConfigMap key %s is no variable the agent reads (%q)", k, env)
 		}
 	}
 
@@ -526,19 +542,32 @@ func TestSystemdUnit(t *testing.T) {
 	}
 
 	// The example environment file sets only what the agent and the unit
-	// read.
-	env, err := os.ReadFile(repoFile(t, "deploy/systemd/procwatch.env"))
+	// read, commented-out examples included.
+	envFile, err := os.ReadFile(repoFile(t, "deploy/systemd/procwatch.env"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(env), "\n") {
-		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
-			continue
+	known := append(agentEnv(t, b), "PROCWATCH_ARGS")
+	for _, m := range regexp.MustCompile(`(?m)^#?([A-Z][A-Z_]*)=`).FindAllStringSubmatch(string(envFile), -1) {
+		if !slices.Contains(known, m[1]) {
+			t.Errorf("procwatch.env sets %s, which neither the agent nor the unit reads", m[1])
 		}
-		name, _, _ := strings.Cut(line, "=")
-		if !slices.Contains(append(slices.Clone(agentEnv), "PROCWATCH_ARGS"), name) {
-			t.Errorf("procwatch.env sets %s, which neither the agent nor the unit reads", name)
+	}
+	// So do the unit's commented-out credential settings, which must also
+	// pass systemd-analyze once enabled.
+	for _, m := range regexp.MustCompile(`(?m)^#Environment=([A-Z_]+)=`).FindAllStringSubmatch(string(unit), -1) {
+		if !slices.Contains(known, m[1]) {
+			t.Errorf("the unit's example sets %s, which the agent does not read", m[1])
 		}
+	}
+	enabled := regexp.MustCompile(`(?m)^#((?:LoadCredential|Environment)=)`).ReplaceAll(unit, []byte("$1"))
+	if err := os.WriteFile(file, bytes.ReplaceAll(enabled, []byte(installed), []byte(b.procwatch)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(analyze, "verify", file)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify, with the credential examples enabled: %v\n%s", err, out)
 	}
 }
 
