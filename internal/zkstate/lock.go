@@ -40,6 +40,8 @@ type heldLock struct {
 	// released is set once the node is gone: a committed write deletes it
 	// in the same transaction.
 	released bool
+	// waited is set when another held the lock when we queued.
+	waited bool
 	// version is the lock node's data version, which a write deletes the
 	// node at; resolving an ambiguous write bumps it to fence off the old
 	// request.
@@ -113,6 +115,7 @@ func (s *Store[T]) acquireLock(ctx context.Context) (*heldLock, error) {
 		if !r.ok {
 			continue
 		}
+		held.waited = true
 		select {
 		case <-r.ch:
 		case <-lctx.Done():

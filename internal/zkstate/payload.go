@@ -1,9 +1,7 @@
 package zkstate
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -19,12 +17,9 @@ func decodePayload[T any](data []byte, validate func(T) error) (T, error) {
 	invalid := func(reason error) (T, error) {
 		return zero, &InvalidPayloadError{Version: -1, Raw: data, Reason: reason}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&v); err != nil {
+	// Unmarshal rejects trailing data itself, and is cheaper than a Decoder.
+	if err := json.Unmarshal(data, &v); err != nil {
 		return invalid(err)
-	}
-	if dec.More() {
-		return invalid(errors.New("trailing data after the JSON document"))
 	}
 	if validate != nil {
 		if err := validate(v); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -19,10 +20,14 @@ import (
 // writes it, and no request of the dead session can be applied any more.
 //
 // A Store removes its receipt on Close. Receipts of writers that died
-// without closing are collected after receiptMaxAge by the next Store that
-// writes: an outcome is resolved within seconds, never days.
+// without closing are collected after receiptMaxAge by a later writing Store
+// (one in collectEvery looks): an outcome is resolved within seconds, never
+// days.
 
 const receiptMaxAge = 24 * time.Hour
+
+// collectEvery: one writing Store in this many collects abandoned receipts.
+const collectEvery = 8
 
 func newReceiptToken() ([]byte, error) {
 	var b [16]byte
@@ -49,21 +54,32 @@ func (s *Store[T]) ensureReceipt(ctx context.Context) error {
 		}
 		s.receiptPath = s.writesPath + "/" + id
 	}
-	for _, n := range []struct {
-		path string
-		acl  []zk.ACL
-	}{{s.writesPath, s.o.acls.Writes}, {s.receiptPath, s.o.acls.Owned}} {
-		p := n.path
+	create := func(p string, acl []zk.ACL) error {
 		_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(p, nil, 0, orWorld(n.acl))
+			return s.sess.conn.Create(p, nil, 0, orWorld(acl))
 		})
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("zkstate: create write receipt %s: %w", p, err)
 		}
+		return nil
+	}
+	// writes/ exists after the first writer ever: try the receipt first.
+	err := create(s.receiptPath, s.o.acls.Owned)
+	if errors.Is(err, zk.ErrNoNode) {
+		if err = create(s.writesPath, s.o.acls.Writes); err == nil {
+			err = create(s.receiptPath, s.o.acls.Owned)
+		}
+	}
+	if err != nil {
+		return err
 	}
 	s.receiptReady = true
-	s.wg.Add(1)
-	go s.collectReceipts()
+	// Collecting costs a listing and a stat per receipt; a short-lived
+	// writer such as a command-line tool need not pay it every time.
+	if mrand.IntN(collectEvery) == 0 {
+		s.wg.Add(1)
+		go s.collectReceipts()
+	}
 	return nil
 }
 

@@ -81,7 +81,8 @@ type Store[T any] struct {
 	resyncCh chan struct{}
 	stats    counters
 
-	created bool // Open created the payload
+	created      bool // Open created the payload
+	helpersReady bool // Open made sure listeners/ and lock/ exist
 
 	unsubscribe func()
 	closeOnce   sync.Once
@@ -235,6 +236,7 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 	if err := create(s.lockPath, nil, s.o.acls.Lock); err != nil {
 		return err
 	}
+	s.helpersReady = true
 	return nil
 }
 
@@ -262,8 +264,8 @@ func (s *Store[T]) firstRead(ctx context.Context) (<-chan zk.Event, error) {
 		r, err := s.getW(ctx)
 		if err == nil {
 			s.advance(r.data, r.stat, r.sent)
-			if s.o.initial == nil {
-				// The helper nodes may not have existed when Open started.
+			if !s.helpersReady {
+				// The root did not exist when Open started.
 				for p, acl := range map[string][]zk.ACL{s.listenersPath: s.o.acls.Listeners, s.lockPath: s.o.acls.Lock} {
 					if err := s.ensureNode(ctx, p, acl); err != nil {
 						return nil, err
@@ -633,8 +635,10 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 	// The first attempt starts from the local copy, which the watch keeps
 	// current: in the usual case that saves a read, and the compare-and-set
 	// catches a copy that was behind, after which every attempt reads the
-	// server first.
-	optimistic := true
+	// server first. After waiting in the lock queue the copy is most likely
+	// behind (the holder before us just wrote), so then the server is read
+	// at once.
+	optimistic := !lock.waited
 	fresh := false
 	for {
 		var data []byte
@@ -662,14 +666,18 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 			return -1, fmt.Errorf("%w: expected version %d, the server has %d", ErrConflict, strict, version)
 		}
 		base := data
-		if _, err := decodePayload(data, s.validate); err != nil {
-			good := s.cur.Load()
-			if good.version < 0 && strict < 0 {
-				// Nothing good to apply fn to; CompareAndSwap can replace it.
-				return -1, withVersion(err, version)
+		// The local copy was validated when it was read; only the
+		// server's document may be invalid.
+		if !optimistic {
+			if _, err := decodePayload(data, s.validate); err != nil {
+				good := s.cur.Load()
+				if good.version < 0 && strict < 0 {
+					// Nothing good to apply fn to; CompareAndSwap can replace it.
+					return -1, withVersion(err, version)
+				}
+				s.o.logger.Warn("zkstate: overwriting an invalid payload", "version", version, "base_version", good.version)
+				base = good.raw
 			}
-			s.o.logger.Warn("zkstate: overwriting an invalid payload", "version", version, "base_version", good.version)
-			base = good.raw
 		}
 		out, err := produce(base)
 		if err != nil {
