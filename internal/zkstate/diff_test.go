@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
 	"io"
 	"math/big"
 	"math/rand/v2"
@@ -774,7 +775,7 @@ func TestDiffConcurrent(t *testing.T) {
 // changed item is found as exactly the change that was made, and the result
 // replays.
 func TestDiffBenchDocument(t *testing.T) {
-	old, new := benchDocs()
+	old, new := zkstatetest.DiffDocs()
 	changes := checkDiff(t, old, new)
 	items := bytes.Count(old, []byte(`{"id":`))
 	var want []Change
