@@ -3,10 +3,11 @@ package zkstate
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
 )
 
 func BenchmarkDiff1MiB(b *testing.B) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
 	"io"
 	"math/big"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
 )
 
 func wantAdded(path, v string) Change {
