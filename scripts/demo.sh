@@ -195,10 +195,13 @@ last_pid=
 start() {
 	local what=$1 out=$2
 	shift 2
+	# setsid: a Ctrl-C at the terminal reaches the whole foreground process
+	# group; the children must not get it, or they die before the INT trap
+	# runs and the demo reports them as crashed. The trap stops them.
 	if [ "$out" = - ]; then
-		setpriv --pdeathsig TERM -- "$@" 9>&- </dev/null &
+		setsid setpriv --pdeathsig TERM -- "$@" 9>&- </dev/null &
 	else
-		setpriv --pdeathsig TERM -- "$@" >"$out" 2>&1 9>&- </dev/null &
+		setsid setpriv --pdeathsig TERM -- "$@" >"$out" 2>&1 9>&- </dev/null &
 	fi
 	last_pid=$!
 	started[$last_pid]=$what
