@@ -179,9 +179,9 @@ func (c *Collector) SetGlobs(ctx context.Context, globs []string) (monitor.ScanR
 	res, err := guard(func() (monitor.ScanResult, error) { return c.mon.SetGlobs(ctx, globs) })
 	c.observe(res, err)
 	invalid := res.InvalidGlobs
-	if err != nil {
-		// The list is in force even when its first scan failed, but the
-		// failed result carries no InvalidGlobs: compile again to know them.
+	if err != nil && invalid == nil {
+		// The Monitor panicked (guard turned it into err) and returned
+		// nothing; the list is in force all the same.
 		_, invalid = monitor.Compile(globs)
 	}
 	c.countInvalid(invalid)

@@ -118,6 +118,9 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "re-match failed")
+		// The list is in force although its first scan failed: the caller
+		// still needs to know which globs were skipped.
+		res.InvalidGlobs = invalid
 	}
 	return res, err
 }

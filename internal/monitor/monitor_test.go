@@ -128,9 +128,14 @@ func TestMonitorScanFailureKeepsState(t *testing.T) {
 	if _, err := m.Scan(ctx); !errors.Is(err, boom) {
 		t.Errorf("Scan() = %v, want %v", err, boom)
 	}
-	// The new list is in force even though its re-match failed.
-	if _, err := m.SetGlobs(ctx, []string{"nginx", "sshd"}); !errors.Is(err, boom) {
+	// The new list is in force even though its re-match failed, and the
+	// result still names the glob it skipped.
+	failed, err := m.SetGlobs(ctx, []string{"nginx", "sshd", "["})
+	if !errors.Is(err, boom) {
 		t.Errorf("SetGlobs() = %v, want %v", err, boom)
+	}
+	if len(failed.InvalidGlobs) != 1 || failed.InvalidGlobs[0].Glob != "[" {
+		t.Errorf("failed SetGlobs reports invalid globs %v, want [\"[\"]", failed.InvalidGlobs)
 	}
 	if latest, _ := m.Latest(); !cmp.Equal(latest, before) {
 		t.Errorf("a failed scan replaced Latest: %+v", latest)
