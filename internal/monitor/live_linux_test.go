@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,14 @@ import (
 // startSleepers starts a copy of sleep under each name (in a temporary
 // directory, so the names are unique to the test) and stops them when the
 // test ends. A name longer than 15 bytes gets a cut comm.
+// sleeperNames returns a name longer than the kernel's 15-byte comm and one
+// shorter, both unique to this test binary, even cut to 15 bytes (a process
+// that is exiting is known by its cut comm alone).
+func sleeperNames(prefix string) (long, short string) {
+	pid := strconv.Itoa(os.Getpid())
+	return prefix + pid + "-sleeper-with-a-long-name", prefix + pid
+}
+
 func startSleepers(t *testing.T, names ...string) (dir string, cmds []*exec.Cmd) {
 	t.Helper()
 	sleep, err := exec.LookPath("sleep")
@@ -38,12 +47,16 @@ func startSleepers(t *testing.T, names ...string) (dir string, cmds []*exec.Cmd)
 		cmds = append(cmds, cmd)
 		t.Cleanup(func() { stopProcess(cmd) })
 	}
-	// Let them exec: before that they are copies of the test binary.
+	// Let them exec and settle: before exec they are copies of the test
+	// binary, and until sleep reaches its nanosleep the dynamic loader is
+	// still mapping libraries, so fds, rss and vsize are still moving.
 	deadline := time.Now().Add(5 * time.Second)
 	for _, cmd := range cmds {
+		pidDir := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid))
 		for {
-			exe, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "exe"))
-			if filepath.Dir(exe) == dir || time.Now().After(deadline) {
+			exe, _ := os.Readlink(filepath.Join(pidDir, "exe"))
+			wchan, _ := os.ReadFile(filepath.Join(pidDir, "wchan"))
+			if filepath.Dir(exe) == dir && strings.Contains(string(wchan), "sleep") || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -84,7 +97,9 @@ func TestLinuxSourceLiveHost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	const long, short = "procwatch-live-sleeper-long", "pwlive-short"
+	// Names unique to this test binary, so that another one running at
+	// the same time does not add its sleepers to our counts.
+	long, short := sleeperNames("pwl")
 	dir, cmds := startSleepers(t, long, long, short)
 	src, err := NewLinuxSource("")
 	if err != nil {
@@ -95,7 +110,9 @@ func TestLinuxSourceLiveHost(t *testing.T) {
 	}
 	mon := New(src)
 	ctx := context.Background()
-	globs := []string{long + "*", "procwatch-live-", short, dir + "/*", "cmdline:*" + short + " 300"}
+	// long[:15] is the kernel's cut comm: it must not match, the full name
+	// is what counts.
+	globs := []string{long + "*", long[:15], short, dir + "/*", "cmdline:*" + short + " 300"}
 	res, err := mon.SetGlobs(ctx, globs)
 	if err != nil {
 		t.Fatal(err)

@@ -13,13 +13,12 @@ import (
 
 // TestLinuxSourceAgainstGopsutil scans the live host with both sources and
 // compares what they say of a few sleep processes: gopsutil is the oracle
-// for the hand-written Linux reader. (Build with -tags gopsutil; see
-// source_gopsutil.go.)
+// for the hand-written Linux reader.
 func TestLinuxSourceAgainstGopsutil(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	const long, short = "procwatch-oracle-sleeper-long", "pworacle-short"
+	long, short := sleeperNames("pwo")
 	_, cmds := startSleepers(t, long, long, short)
 	m := mustCompile(t, []string{long + "*", short})
 	lin, err := NewLinuxSource("")
