@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // e2eGlobs is the list in force when the end-to-end trials start.
@@ -35,52 +34,14 @@ func endToEnd(ctx context.Context, e *env) (sectionResult, error) {
 	servers := cl.Servers()
 	root, rawPath := "/bench/e2e", "/bench/e2e-raw"
 
-	// The lists as both sides start.
-	sess, err := connectSession(ctx, servers)
+	sd, err := startSides(ctx, e, bin, servers, root, rawPath, monitor.WatchList{Globs: e2eGlobs}, "procwatch-bench-e2e-")
 	if err != nil {
 		return res, err
 	}
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithCreate(monitor.WatchList{Globs: e2eGlobs}), zkstate.WithoutMembership())
-	if err == nil {
-		_, err = st.Update(ctx, func(w *monitor.WatchList) error { w.Globs = e2eGlobs; return nil })
-		_ = st.Close()
-	}
-	sess.Close()
-	if err != nil {
-		return res, err
-	}
-	raw, err := connectRaw(ctx, servers)
-	if err != nil {
-		return res, err
-	}
+	defer sd.close()
+	agent, floor, sc := sd.agent, sd.floor, sd.sc
+	// The floor's CLI writes the whole list: keep the one it last wrote.
 	rawList := monitor.WatchList{Globs: append([]string(nil), e2eGlobs...)}
-	data, _ := json.Marshal(rawList)
-	err = ensurePath(raw, rawPath)
-	if err == nil {
-		_, err = raw.Set(rawPath, data, -1)
-	}
-	raw.Close()
-	if err != nil {
-		return res, err
-	}
-
-	logDir, err := os.MkdirTemp("", "procwatch-bench-e2e-")
-	if err != nil {
-		return res, err
-	}
-	defer func() { _ = os.RemoveAll(logDir) }()
-	agent, err := startAgent(ctx, bin, logDir, servers, root, "/proc")
-	if err != nil {
-		return res, err
-	}
-	defer agent.stop()
-	floor, err := startExporter(e.cfg.Self, logDir, servers, rawPath, "/proc")
-	if err != nil {
-		return res, err
-	}
-	defer floor.stop()
-	sc := newScraper()
-	defer sc.close()
 
 	zkFlag := strings.Join(servers, ",")
 	trials := 50

@@ -4,15 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // footprintSection is section 6: a running agent watching the 2,000 live
@@ -37,49 +34,12 @@ func footprintSection(ctx context.Context, e *env) (sectionResult, error) {
 	root, rawPath := "/bench/footprint", "/bench/footprint-raw"
 	list := monitor.WatchList{Globs: sl.globs}
 
-	sess, err := connectSession(ctx, servers)
+	sd, err := startSides(ctx, e, bin, servers, root, rawPath, list, "procwatch-bench-fp-")
 	if err != nil {
 		return res, err
 	}
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithCreate(list), zkstate.WithoutMembership())
-	if err == nil {
-		_, err = st.Update(ctx, func(w *monitor.WatchList) error { w.Globs = sl.globs; return nil })
-		_ = st.Close()
-	}
-	sess.Close()
-	if err != nil {
-		return res, err
-	}
-	raw, err := connectRaw(ctx, servers)
-	if err != nil {
-		return res, err
-	}
-	data, _ := json.Marshal(list)
-	if err = ensurePath(raw, rawPath); err == nil {
-		_, err = raw.Set(rawPath, data, -1)
-	}
-	raw.Close()
-	if err != nil {
-		return res, err
-	}
-
-	logDir, err := os.MkdirTemp("", "procwatch-bench-fp-")
-	if err != nil {
-		return res, err
-	}
-	defer func() { _ = os.RemoveAll(logDir) }()
-	agent, err := startAgent(ctx, bin, logDir, servers, root, "/proc")
-	if err != nil {
-		return res, err
-	}
-	defer agent.stop()
-	floor, err := startExporter(e.cfg.Self, logDir, servers, rawPath, "/proc")
-	if err != nil {
-		return res, err
-	}
-	defer floor.stop()
-	sc := newScraper()
-	defer sc.close()
+	defer sd.close()
+	agent, floor, sc := sd.agent, sd.floor, sd.sc
 
 	seconds := 60
 	if e.cfg.Quick {

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // child is a program the harness started: the agent, or the floor's
@@ -150,3 +154,71 @@ func (s *scraper) metrics(addr string) ([]byte, error) {
 }
 
 func (s *scraper) close() { s.client.CloseIdleConnections() }
+
+// sides is the agent and the floor's exporter started on the same list, and
+// the scraper that reads both: the set-up sections 2 and 6 share.
+type sides struct {
+	agent, floor *child
+	sc           *scraper
+	logDir       string
+}
+
+// startSides writes list to the agent's root (through zkstate) and to the
+// floor's raw node, then starts the agent binary and the floor's exporter
+// on them, logging under a temporary directory named with logPrefix.
+func startSides(ctx context.Context, e *env, bin string, servers []string, root, rawPath string, list monitor.WatchList, logPrefix string) (*sides, error) {
+	globs := append([]string(nil), list.Globs...)
+	sess, err := connectSession(ctx, servers)
+	if err != nil {
+		return nil, err
+	}
+	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithCreate(monitor.WatchList{Globs: globs}), zkstate.WithoutMembership())
+	if err == nil {
+		_, err = st.Update(ctx, func(w *monitor.WatchList) error { w.Globs = globs; return nil })
+		_ = st.Close()
+	}
+	sess.Close()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := connectRaw(ctx, servers)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(monitor.WatchList{Globs: globs})
+	if err = ensurePath(raw, rawPath); err == nil {
+		_, err = raw.Set(rawPath, data, -1)
+	}
+	raw.Close()
+	if err != nil {
+		return nil, err
+	}
+
+	s := &sides{}
+	if s.logDir, err = os.MkdirTemp("", logPrefix); err != nil {
+		return nil, err
+	}
+	if s.agent, err = startAgent(ctx, bin, s.logDir, servers, root, "/proc"); err != nil {
+		s.close()
+		return nil, err
+	}
+	if s.floor, err = startExporter(e.cfg.Self, s.logDir, servers, rawPath, "/proc"); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.sc = newScraper()
+	return s, nil
+}
+
+func (s *sides) close() {
+	if s.sc != nil {
+		s.sc.close()
+	}
+	if s.floor != nil {
+		s.floor.stop()
+	}
+	if s.agent != nil {
+		s.agent.stop()
+	}
+	_ = os.RemoveAll(s.logDir)
+}
