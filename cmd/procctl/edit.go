@@ -45,13 +45,11 @@ Ctrl-C typed in the editor does not abort the write.`,
 }
 
 func (o *editOptions) run(ctx context.Context) error {
-	octx, cancel := o.opContext(ctx)
-	defer cancel()
-	c, err := o.open(octx)
+	octx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	doc, version, err := o.current(octx, c)
 	if err != nil {
 		return err

@@ -28,13 +28,11 @@ client) is an error (exit 1) that says what is wrong; fix it with
 }
 
 func (o *getOptions) run(ctx context.Context) error {
-	ctx, cancel := o.opContext(ctx)
-	defer cancel()
-	c, err := o.open(ctx)
+	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	snap, err := c.read(ctx)
 	if err != nil {
 		return err

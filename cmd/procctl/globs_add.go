@@ -40,13 +40,11 @@ func (o *globsAddOptions) run(ctx context.Context) error {
 	if err := validateGlobs(globs); err != nil {
 		return err
 	}
-	ctx, cancel := o.opContext(ctx)
-	defer cancel()
-	c, err := o.open(ctx)
+	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 
 	var res writeResult
 	version, err := c.update(ctx, func(w *monitor.WatchList) error {

@@ -42,13 +42,11 @@ another client can be removed. Repeated arguments count once.`,
 
 func (o *globsRmOptions) run(ctx context.Context) error {
 	globs := foldGlobs(o.globs)
-	ctx, cancel := o.opContext(ctx)
-	defer cancel()
-	c, err := o.open(ctx)
+	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 
 	var res writeResult
 	version, err := c.update(ctx, func(w *monitor.WatchList) error {

@@ -28,13 +28,11 @@ disappears when its session times out. procctl itself never registers.`,
 }
 
 func (o *membersOptions) run(ctx context.Context) error {
-	ctx, cancel := o.opContext(ctx)
-	defer cancel()
-	c, err := o.open(ctx)
+	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	ms, err := c.store.Members(ctx)
 	if err != nil {
 		return o.zkErr(err)

@@ -146,6 +146,19 @@ func (g *globalOptions) inheritedACLs(ctx context.Context, sess *zkstate.Session
 	return &zkstate.ACLs{Listeners: r.acl, Lock: r.acl, Writes: r.acl, Owned: own}, nil
 }
 
+// openBounded is open under a context bounded by --timeout, the set-up of
+// every command that reads or writes the state once. done closes the
+// connection and releases the context.
+func (g *globalOptions) openBounded(ctx context.Context) (context.Context, *conn, func(), error) {
+	ctx, cancel := g.opContext(ctx)
+	c, err := g.open(ctx)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, c, func() { c.Close(); cancel() }, nil
+}
+
 // lockMargin is how long before the operation's deadline the wait for the
 // write lock gives up.
 const lockMargin = 250 * time.Millisecond
