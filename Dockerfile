@@ -18,6 +18,8 @@ WORKDIR /src
 # Modules first, so the download layer is reused until go.mod or go.sum
 # change.
 COPY go.mod go.sum ./
+# go.mod replaces the ZooKeeper client with the copy under third_party/.
+COPY third_party ./third_party
 RUN go mod download
 COPY . .
 ARG VERSION=""
