@@ -7,17 +7,18 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/zkstate"
-	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
+	"github.com/procwatch/procwatch/internal/jsondiff"
+	"github.com/procwatch/procwatch/internal/jsondiff/jsondifftest"
 )
 
-// diffSection is section 7: zkstate.Diff of the 1 MiB documents beside the
-// least any JSON-aware comparison must do, scanning both documents once
-// (json.Valid), with decoding both into interface values for reference.
+// diffSection is section 7: jsondiff.Diff, the diff behind zkstate's events,
+// of the 1 MiB documents beside the least any JSON-aware comparison must do,
+// scanning both documents once (json.Valid), with decoding both into
+// interface values for reference.
 func diffSection(_ context.Context, e *env) (sectionResult, error) {
 	var res sectionResult
-	old, new := zkstatetest.DiffDocs()
-	changes, err := zkstate.Diff(old, new)
+	old, new := jsondifftest.DiffDocs()
+	changes, err := jsondiff.Diff(old, new)
 	if err != nil {
 		return res, err
 	}
@@ -31,7 +32,7 @@ func diffSection(_ context.Context, e *env) (sectionResult, error) {
 		bytesOp []float64
 	}
 	subjects := []func() error{
-		func() error { _, err := zkstate.Diff(old, new); return err },
+		func() error { _, err := jsondiff.Diff(old, new); return err },
 		func() error {
 			if !json.Valid(old) || !json.Valid(new) {
 				return fmt.Errorf("invalid documents")
@@ -68,7 +69,7 @@ func diffSection(_ context.Context, e *env) (sectionResult, error) {
 	d, f, u := costs[0], costs[1], costs[2]
 	res.row(Row{
 		Section: "7 diff",
-		Case:    fmt.Sprintf("zkstate.Diff, %s JSON, 1%% of %d entries changed: CPU per diff, allocs", fmtBytes(float64(len(old))), countItems(old)),
+		Case:    fmt.Sprintf("jsondiff.Diff, %s JSON, 1%% of %d entries changed: CPU per diff, allocs", fmtBytes(float64(len(old))), countItems(old)),
 		Project: fmt.Sprintf("%s, %.0f allocs, %s", fmtDur(time.Duration(medianFloat(d.cpu))), medianFloat(d.allocs), fmtBytes(medianFloat(d.bytesOp))),
 		Floor:   fmt.Sprintf("%s, 0 allocs", fmtDur(time.Duration(medianFloat(f.cpu)))),
 		Ratio:   fmtRatio(ratio(medianFloat(d.cpu), medianFloat(f.cpu))),

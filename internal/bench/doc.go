@@ -18,7 +18,7 @@
 //  4. reads (Read, DirtyRead, ConsistentRead against their floors);
 //  5. scans of generated procfs trees and of the live host;
 //  6. the footprint of a running agent;
-//  7. zkstate.Diff of a 1 MiB document.
+//  7. jsondiff.Diff (zkstate's event diff) of a 1 MiB document.
 //
 // Nothing here is imported by the programs it measures.
 package bench

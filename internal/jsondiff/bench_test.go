@@ -1,4 +1,4 @@
-package zkstate
+package jsondiff
 
 import (
 	"encoding/json"
@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/procwatch/procwatch/internal/zkstate/zkstatetest"
+	"github.com/procwatch/procwatch/internal/jsondiff/jsondifftest"
 )
 
 func BenchmarkDiff1MiB(b *testing.B) {
-	old, new := zkstatetest.DiffDocs()
+	old, new := jsondifftest.DiffDocs()
 	changes, err := Diff(old, new)
 	if err != nil {
 		b.Fatal(err)

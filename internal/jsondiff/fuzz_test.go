@@ -1,4 +1,4 @@
-package zkstate
+package jsondiff
 
 import (
 	"encoding/json"

@@ -1,13 +1,13 @@
-// Package zkstatetest holds test data shared by zkstate's own tests and the
-// benchmark harness, which cannot import test files.
-package zkstatetest
+// Package jsondifftest holds test data shared by jsondiff's own tests and
+// the benchmark harness, which cannot import test files.
+package jsondifftest
 
 import "fmt"
 
 // DiffDocs returns a document of about 1 MiB shaped like a large shared
 // struct, {"items":[...],"meta":{...}}, and a copy with 1% of its items
 // changed: modified in place, removed, or with a new item inserted before
-// them, in equal parts. zkstate's Diff benchmark and test and the bench
+// them, in equal parts. jsondiff's Diff benchmark and test and the bench
 // harness's diff section all use these documents.
 func DiffDocs() (old, new []byte) {
 	item := func(dst []byte, id, weight int) []byte {
