@@ -27,8 +27,10 @@ arguments, as in EDITOR="code -w"), then write what you saved.
 The write is a strict compare-and-set on the version you were shown: if
 anybody changed the payload while the editor was open, nothing is written,
 the command fails (exit 1) and says so. If what you saved is not valid JSON,
-not a procwatch document, holds an invalid glob or the same glob twice,
-nothing is written and the command fails with exit 2. In every failure your
+not a procwatch document (it must hold "globs", an array of at most 2,000
+globs, [] for none; no key twice, none in another case), holds an invalid
+glob or the same glob twice, nothing is written and the command fails with
+exit 2. In every failure your
 text is kept in the temporary file the message names, so nothing typed is
 lost; on success the file is removed. Saving the document unchanged (or
 changed only in spacing or key order) writes nothing.
@@ -80,6 +82,7 @@ func (o *editOptions) run(ctx context.Context) error {
 	// does. The write is bounded by --timeout alone.
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout)
 	defer wcancel()
+	c.warnIfEphemeral(wctx)
 	newVersion, err := c.store.CompareAndSwapJSON(wctx, version, edited)
 	if errors.Is(err, zkstate.ErrConflict) {
 		// The refused write read the server first: this is its version.
@@ -152,6 +155,10 @@ func (o *editOptions) runEditor(file string) error {
 // Every failure is invalid input (exit 2).
 func checkEdited(doc []byte) error {
 	w, err := decodeDocument(doc)
+	var rule *ruleError
+	if errors.As(err, &rule) {
+		return &inputError{fmt.Errorf("the edited document is invalid: %s; nothing was written", err)}
+	}
 	if err != nil {
 		return &inputError{fmt.Errorf("the edited document is %s; nothing was written", err)}
 	}
