@@ -121,7 +121,9 @@ func (o *initOptions) run(ctx context.Context, cmdPath string) error {
 		return err
 	}
 	defer sess.Close()
-	base := append(documentRules(), zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx)))
+	// Concat leaves no spare capacity, so the two appends below never
+	// share an array.
+	base := slices.Concat(documentRules(), []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx))})
 
 	// Probe first: Open with WithCreate leaves an existing payload alone but
 	// does not say whether it created one.

@@ -11,7 +11,8 @@ import (
 // good list and procctl refuses to write it. It bounds what one write costs
 // every host at once: a list of 100,000 globs, small enough for ZooKeeper
 // (789 KB), took each agent 5.6 s to apply and 700–800 MB of memory, for a
-// 55 MB /metrics.
+// 55 MB /metrics; at 2,000 globs an agent applies the list in about 0.1 s
+// and serves a 1.6 MB /metrics in about 50 ms.
 const MaxGlobs = 2000
 
 // ErrGlobsMissing is a payload without a "globs" array ("globs" absent or

@@ -373,3 +373,28 @@ func FuzzDecodePayload(f *testing.F) {
 }
 
 var typeOfConfig = reflect.TypeFor[config]()
+
+// BenchmarkDecodePayload measures what strict decoding adds to reading a
+// document, at the watch list's limit (2,000 globs) and far beyond it.
+func BenchmarkDecodePayload(b *testing.B) {
+	for _, n := range []int{2000, 100000} {
+		globs := make([]string, n)
+		for i := range globs {
+			globs[i] = fmt.Sprintf("cmdline:/usr/bin/daemon-%d *", i)
+		}
+		doc, err := json.Marshal(config{Globs: globs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, strict := range []bool{false, true} {
+			b.Run(fmt.Sprintf("globs=%d/strict=%v", n, strict), func(b *testing.B) {
+				b.SetBytes(int64(len(doc)))
+				for b.Loop() {
+					if _, err := decodePayload[config](doc, nil, strict); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
