@@ -73,7 +73,8 @@ func TestAlertRules(t *testing.T) {
 		{"ProcwatchProcessMissing", "procwatch_glob_processes == 0"},
 		{"ProcwatchStateStale", "procwatch_state_stale == 1"},
 		{"ProcwatchAgentDown", `up{job=~"procwatch.*"} == 0`},
-		{"ProcwatchInvalidPayload", "increase(procwatch_state_invalid_payloads_total[10m]) > 0"},
+		{"ProcwatchInvalidPayload", "procwatch_state_invalid == 1 or increase(procwatch_state_invalid_payloads_total[10m]) > 0"},
+		{"ProcwatchNoGlobs", "procwatch_globs == 0 and max_over_time(procwatch_globs[1h]) > 0"},
 	} {
 		r := findRule(t, rules, want.alert)
 		if r.Expr != want.expr {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/spf13/cobra"
 )
@@ -21,16 +22,17 @@ func newEditCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "edit",
 		Short: "Edit the payload in $EDITOR; written with compare-and-set",
-		Long: `Open the payload, pretty-printed, in $EDITOR (vi if unset; it may carry
+		Long: fmt.Sprintf(`Open the payload, pretty-printed, in $EDITOR (vi if unset; it may carry
 arguments, as in EDITOR="code -w"), then write what you saved.
 
 The write is a strict compare-and-set on the version you were shown: if
 anybody changed the payload while the editor was open, nothing is written,
 the command fails (exit 1) and says so. If what you saved is not valid JSON,
-not a procwatch document, holds an invalid glob or the same glob twice,
-nothing is written and the command fails with exit 2. In every failure your
-text is kept in the temporary file the message names, so nothing typed is
-lost; on success the file is removed. Saving the document unchanged (or
+not a procwatch document (it must hold "globs", an array of at most %d
+globs, [] for none; no key twice, none in another case), holds an invalid
+glob or the same glob twice, nothing is written and the command fails with
+exit 2. In every failure your text is kept in the temporary file the
+message names, so nothing typed is lost; on success the file is removed. Saving the document unchanged (or
 changed only in spacing or key order) writes nothing.
 
 Fields procctl does not know are shown and kept. A payload that is not a
@@ -38,7 +40,7 @@ procwatch document (written by another client) is shown as stored, so it can
 be repaired here.
 
 --timeout bounds reading and writing, not the time spent in the editor;
-Ctrl-C typed in the editor does not abort the write.`,
+Ctrl-C typed in the editor does not abort the write.`, monitor.MaxGlobs),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
@@ -80,6 +82,7 @@ func (o *editOptions) run(ctx context.Context) error {
 	// does. The write is bounded by --timeout alone.
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout)
 	defer wcancel()
+	c.warnIfEphemeral(wctx)
 	newVersion, err := c.store.CompareAndSwapJSON(wctx, version, edited)
 	if errors.Is(err, zkstate.ErrConflict) {
 		// The refused write read the server first: this is its version.
@@ -152,6 +155,10 @@ func (o *editOptions) runEditor(file string) error {
 // Every failure is invalid input (exit 2).
 func checkEdited(doc []byte) error {
 	w, err := decodeDocument(doc)
+	var rule *ruleError
+	if errors.As(err, &rule) {
+		return &inputError{fmt.Errorf("the edited document is invalid: %s; nothing was written", err)}
+	}
 	if err != nil {
 		return &inputError{fmt.Errorf("the edited document is %s; nothing was written", err)}
 	}

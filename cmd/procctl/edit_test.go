@@ -130,21 +130,32 @@ sed -i 's/"sshd"/"sshd*"/' "$1"`, seen))
 			{`{"globs": "sshd"}`, `the edited document is not a procwatch document like {"globs": ["sshd"]}: line 1, column 17: cannot unmarshal string into Go struct field WatchList.globs of type []string`},
 			{`{"globs": ["ok", "[x"]}`, `invalid glob "[x": syntax error at 2: unexpected end of input; nothing was written`},
 			{`{"globs": ["a", "b", "a"]}`, `glob "a" appears more than once`},
+			{`{}`, `the edited document is invalid: "globs" is missing or null: the payload must hold an array of globs, [] for none; nothing was written`},
+			{`{"globs": null}`, `the edited document is invalid: "globs" is missing or null`},
+			{`{"glob": ["sshd"]}`, `the edited document is invalid: "globs" is missing or null`},
+			{`{"Globs": ["sshd"]}`, `the edited document is invalid: key "Globs" at the top level matches the field "globs" only when case is ignored; write it "globs"; nothing was written`},
+			{`{"globs": ["sshd"], "globs": []}`, `the edited document is invalid: duplicate key "globs" at the top level; nothing was written`},
+			{`{"globs": [], "note": {"a": 1, "a": 2}}`, `the edited document is invalid: duplicate key "a" in /note; nothing was written`},
+			{`{"globs": ` + mustMarshal(t, manyGlobs(2001, "g")) + `}`, `the edited document is invalid: 2001 globs in one payload, more than the limit of 2000; nothing was written`},
 		} {
 			doc, before := f.payload(root)
 			editor := editorScript(t, fmt.Sprintf("printf '%%s' '%s' > \"$1\"", tc.content))
 			env, tmp := f.editEnv(t, root, editor)
 			r := run(t, env, "edit")
+			label := tc.content
+			if len(label) > 60 {
+				label = label[:60] + "…"
+			}
 			if r.code != exitUsage {
-				t.Errorf("%s: exit %d, want 2\n%s", tc.content, r.code, r)
+				t.Errorf("%s: exit %d, want 2\n%s", label, r.code, r)
 				continue
 			}
 			if !strings.HasPrefix(r.stderr, "procctl: "+tc.want) {
-				t.Errorf("%s: stderr = %q, want prefix %q", tc.content, r.stderr, tc.want)
+				t.Errorf("%s: stderr = %q, want prefix %q", label, r.stderr, tc.want)
 			}
 			keptFile(t, r, tmp, tc.content)
 			if doc2, after := f.payload(root); after != before || string(doc2) != string(doc) {
-				t.Errorf("%s: payload changed", tc.content)
+				t.Errorf("%s: payload changed", label)
 			}
 		}
 	})

@@ -52,6 +52,10 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, monitor.ErrInvalidGlob):
 		return exitUsage
+	case errors.Is(err, zkstate.ErrTooLarge):
+		// The list the operator asked for does not fit in a node: the
+		// input has to change, a retry cannot help.
+		return exitUsage
 	default:
 		return exitFailure
 	}
@@ -76,7 +80,8 @@ func (e *usageError) Unwrap() error { return e.err }
 func (e *usageError) forPeople()    {}
 
 // inputError is invalid input detected before any write: text from the
-// editor that is not a procwatch document, duplicate globs in it.
+// editor that is not a procwatch document, duplicate globs in it, a list
+// beyond monitor.MaxGlobs.
 type inputError struct{ err error }
 
 func (e *inputError) Error() string { return e.err.Error() }
@@ -171,7 +176,7 @@ type invalidStateError struct {
 }
 
 func (e *invalidStateError) Error() string {
-	return fmt.Sprintf("the payload at %s/payload (version %d) is not a valid procwatch document: %s; agents keep their last good list — fix it with `procctl edit`",
+	return fmt.Sprintf("the payload at %s/payload (version %d) is not a valid procwatch document: %s; agents keep their last good list — replace it with `procctl globs set` or fix it with `procctl edit`",
 		e.root, e.version, e.reason)
 }
 func (e *invalidStateError) forPeople() {}
@@ -218,7 +223,7 @@ func (e *zkError) Error() string {
 	case errors.Is(err, zkstate.ErrTooLarge):
 		return fmt.Sprintf("the document is too large for ZooKeeper (%s); nothing was written", plain(err))
 	case errors.Is(err, zkstate.ErrInvalidPayload):
-		return fmt.Sprintf("the payload at %s/payload is not a valid procwatch document (%s); fix it with `procctl edit`", e.root, plain(err))
+		return fmt.Sprintf("the payload at %s/payload is not a valid procwatch document (%s); replace it with `procctl globs set` or fix it with `procctl edit`", e.root, plain(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("timed out after %s talking to ZooKeeper at %s (see --timeout)", e.timeout, e.servers)
 	case errors.Is(err, zkstate.ErrClosed):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 )
@@ -19,9 +20,13 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 including fields this version of procctl does not know.
 
 The read is linearizable: it shows the newest document ZooKeeper has
-committed. A payload that is not a procwatch document (written by another
-client) is an error (exit 1) that says what is wrong; fix it with
-'procctl edit'.`,
+committed. A payload that is not a valid procwatch document (written by
+another client: not JSON, no "globs" array, a key twice or in another case,
+more globs than the limit) is shown all the same, as stored and marked
+invalid (json: "invalid" holds the reason, and "raw" the text when it is not
+JSON); the command then exits 1 and says on stderr what is wrong. Every
+agent keeps its last good list meanwhile; replace the payload with
+'procctl globs set' or fix it with 'procctl edit'.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
@@ -34,8 +39,15 @@ func (o *getOptions) run(ctx context.Context) error {
 	}
 	defer done()
 	snap, err := c.read(ctx)
+	var inv *invalidStateError
+	if errors.As(err, &inv) {
+		if perr := o.printer.state(inv.version, inv.raw, inv.reason); perr != nil {
+			return perr
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}
-	return o.printer.state(snap.Version, snap.Raw)
+	return o.printer.state(snap.Version, snap.Raw, "")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/spf13/cobra"
@@ -9,14 +10,17 @@ import (
 
 // globsHelp is the part of every globs command's help that says what a glob
 // is and how duplicates are treated, so the rule reads the same everywhere.
-const globsHelp = `A glob without '/' matches the process name ('nginx*'), one with '/'
+var globsHelp = fmt.Sprintf(`A glob without '/' matches the process name ('nginx*'), one with '/'
 matches the executable path ('/usr/sbin/*', '/opt/**/bin/java'), and one
 prefixed 'cmdline:' matches the command line ('cmdline:java *kafka*').
 Every glob is checked before anything is written: if one is invalid, the
-command names it, writes nothing and exits with 2.
+command names it, writes nothing and exits with 2. So is the size of the
+list: one payload holds at most %d globs (agents reject a longer one),
+and a list beyond that, or too large for a ZooKeeper node, is refused the
+same way.
 
 procctl never stores a glob twice: duplicates among the arguments are folded
-into one (their first position counts).`
+into one (their first position counts).`, monitor.MaxGlobs)
 
 func newGlobsCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -64,6 +68,15 @@ func validateGlobs(globs []string) error {
 	}
 	if len(bad) > 0 {
 		return &globsError{errs: bad}
+	}
+	return nil
+}
+
+// checkDocument refuses, before anything is written, a document the agents
+// would reject as a whole, such as one beyond monitor.MaxGlobs.
+func checkDocument(w monitor.WatchList) error {
+	if err := w.Check(); err != nil {
+		return &inputError{fmt.Errorf("%w; nothing was written", err)}
 	}
 	return nil
 }

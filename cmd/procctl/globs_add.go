@@ -60,7 +60,7 @@ func (o *globsAddOptions) run(ctx context.Context) error {
 		}
 		res.Changed = len(res.Added) > 0
 		res.Globs = slices.Clone(w.Globs)
-		return nil
+		return checkDocument(*w)
 	})
 	if err != nil {
 		return err

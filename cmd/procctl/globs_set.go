@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/spf13/cobra"
 )
 
@@ -25,6 +27,11 @@ At least one glob is required, so that a stray 'procctl globs set' cannot
 silently stop all monitoring; empty the list with 'procctl globs rm' or
 'procctl edit'. Other fields of the document are kept.
 
+A payload that is not a valid procwatch document (written by another
+client; see 'procctl get') is replaced as a whole by {"globs": [...]}: this
+is how to repair it without an editor. Its other fields are not kept then;
+to keep them, repair it with 'procctl edit' instead.
+
 ` + globsHelp,
 		Example: `  procctl globs set sshd 'nginx*'`,
 		Args:    usageArgs(cobra.MinimumNArgs(1)),
@@ -35,9 +42,16 @@ silently stop all monitoring; empty the list with 'procctl globs rm' or
 	}
 }
 
+// replaceAttempts bounds how often set re-reads a payload that other
+// clients keep changing between its read and its compare-and-set.
+const replaceAttempts = 3
+
 func (o *globsSetOptions) run(ctx context.Context) error {
 	globs := foldGlobs(o.globs)
 	if err := validateGlobs(globs); err != nil {
+		return err
+	}
+	if err := checkDocument(monitor.WatchList{Globs: globs}); err != nil {
 		return err
 	}
 	ctx, c, done, err := o.openBounded(ctx)
@@ -47,25 +61,45 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 	defer done()
 
 	var res writeResult
-	version, err := c.update(ctx, func(w *monitor.WatchList) error {
-		res = writeResult{verb: "set", Changed: !slices.Equal(w.Globs, globs)}
-		for _, g := range globs {
-			if !slices.Contains(w.Globs, g) {
-				res.Added = append(res.Added, g)
+	for attempt := 1; ; attempt++ {
+		var version int32
+		version, err = c.update(ctx, func(w *monitor.WatchList) error {
+			res = writeResult{verb: "set", Changed: !slices.Equal(w.Globs, globs)}
+			for _, g := range globs {
+				if !slices.Contains(w.Globs, g) {
+					res.Added = append(res.Added, g)
+				}
 			}
-		}
-		for _, g := range w.Globs {
-			if !slices.Contains(globs, g) && !slices.Contains(res.Removed, g) {
-				res.Removed = append(res.Removed, g)
+			for _, g := range w.Globs {
+				if !slices.Contains(globs, g) && !slices.Contains(res.Removed, g) {
+					res.Removed = append(res.Removed, g)
+				}
 			}
+			w.Globs = slices.Clone(globs)
+			res.Globs = slices.Clone(globs)
+			return checkDocument(*w)
+		})
+		var inv *invalidStateError
+		if !errors.As(err, &inv) {
+			if err != nil {
+				return err
+			}
+			res.Version = version
+			return o.printer.written(res)
 		}
-		w.Globs = slices.Clone(globs)
-		res.Globs = slices.Clone(globs)
-		return nil
-	})
-	if err != nil {
-		return err
+		// Nothing valid to build on, and set needs nothing: replace the
+		// document, but only the version found invalid, so that a fix
+		// somebody else makes meanwhile is not overwritten.
+		version, err = c.store.CompareAndSwap(ctx, inv.version, monitor.WatchList{Globs: slices.Clone(globs)})
+		if errors.Is(err, zkstate.ErrConflict) && attempt < replaceAttempts {
+			continue
+		}
+		if err != nil {
+			return c.invalidState(err)
+		}
+		replaced := inv.version
+		res = writeResult{verb: "set", Version: version, Changed: true, Globs: slices.Clone(globs),
+			Added: slices.Clone(globs), Replaced: &replaced}
+		return o.printer.written(res)
 	}
-	res.Version = version
-	return o.printer.written(res)
 }

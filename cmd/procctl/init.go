@@ -107,6 +107,9 @@ func (o *initOptions) run(ctx context.Context, cmdPath string) error {
 	if err := validateGlobs(globs); err != nil {
 		return err
 	}
+	if err := checkDocument(monitor.WatchList{Globs: globs}); err != nil {
+		return err
+	}
 	acls, secured, err := o.secureACLs(cmdPath)
 	if err != nil {
 		return err
@@ -118,7 +121,9 @@ func (o *initOptions) run(ctx context.Context, cmdPath string) error {
 		return err
 	}
 	defer sess.Close()
-	base := []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx))}
+	// Concat leaves no spare capacity, so the two appends below never
+	// share an array.
+	base := slices.Concat(documentRules(), []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx))})
 
 	// Probe first: Open with WithCreate leaves an existing payload alone but
 	// does not say whether it created one.

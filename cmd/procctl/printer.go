@@ -18,7 +18,9 @@ import (
 // command, or one object per line for watch.
 type printer interface {
 	globs(list []string) error
-	state(version int32, raw json.RawMessage) error
+	// state shows a stored payload; invalid, when set, says why it is no
+	// valid document (raw may then be any text).
+	state(version int32, raw []byte, invalid string) error
 	written(r writeResult) error
 	edited(r editResult) error
 	members(ms []zkstate.Member) error
@@ -50,6 +52,8 @@ type writeResult struct {
 	Present []string `json:"already_present,omitempty"`
 	// Missing are globs rm --ignore-missing was given that the list lacked.
 	Missing []string `json:"not_present,omitempty"`
+	// Replaced is the version of an invalid payload globs set replaced.
+	Replaced *int32 `json:"replaced_invalid_version,omitempty"`
 	// Secured says who may write a tree init --secure created.
 	Secured *securedBy `json:"secured,omitempty"`
 }
@@ -79,8 +83,13 @@ func (p textPrinter) globs(list []string) error {
 	return err
 }
 
-func (p textPrinter) state(version int32, raw json.RawMessage) error {
-	_, err := fmt.Fprintf(p.w, "version %d\n%s\n", version, pretty(raw))
+func (p textPrinter) state(version int32, raw []byte, invalid string) error {
+	mark := ""
+	if invalid != "" {
+		// The reason is the error's, on stderr; here it is only marked.
+		mark = " (invalid)"
+	}
+	_, err := fmt.Fprintf(p.w, "version %d%s\n%s\n", version, mark, pretty(raw))
 	return err
 }
 
@@ -93,7 +102,9 @@ func (p textPrinter) written(r writeResult) error {
 			parts = append(parts, fmt.Sprintf("writable only by %s; agents register as %s", r.Secured.Editor, r.Secured.Agents))
 		}
 	case "set":
-		if r.Changed {
+		if r.Replaced != nil {
+			parts = append(parts, fmt.Sprintf("replaced the invalid payload of version %d", *r.Replaced))
+		} else if r.Changed {
 			parts = append(parts, "replaced the list")
 		} else {
 			parts = append(parts, "the list was already exactly that")
@@ -218,11 +229,25 @@ func (p jsonPrinter) globs(list []string) error {
 	return p.print(list)
 }
 
-func (p jsonPrinter) state(version int32, raw json.RawMessage) error {
-	return p.print(struct {
-		Version int32           `json:"version"`
-		Payload json.RawMessage `json:"payload"`
-	}{version, raw})
+// stateJSON is get's output: the payload as stored, or, for a document
+// that is not JSON at all, its text in raw; invalid says why agents reject
+// it.
+type stateJSON struct {
+	Version int32           `json:"version"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+	Raw     *string         `json:"raw,omitempty"`
+	Invalid string          `json:"invalid,omitempty"`
+}
+
+func (p jsonPrinter) state(version int32, raw []byte, invalid string) error {
+	out := stateJSON{Version: version, Invalid: invalid}
+	if json.Valid(raw) {
+		out.Payload = raw
+	} else {
+		text := string(raw)
+		out.Raw = &text
+	}
+	return p.print(out)
 }
 
 func (p jsonPrinter) written(r writeResult) error {

@@ -72,11 +72,11 @@ func (g *globalOptions) open(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []zkstate.Option{
+	opts := append(documentRules(),
 		zkstate.WithoutWait(),
 		zkstate.WithoutMembership(),
 		zkstate.WithLockTimeout(g.lockTimeout(ctx)),
-	}
+	)
 	acls, err := g.inheritedACLs(ctx, sess)
 	if err != nil {
 		sess.Close()
@@ -206,13 +206,42 @@ func (c *conn) read(ctx context.Context) (zkstate.Snapshot[monitor.WatchList], e
 	return snap, c.invalidState(err)
 }
 
-// update is Store.Update, the only way procctl's globs commands write: the
+// update is Store.Update, the way procctl's globs commands write: the
 // list's lock and a compare-and-set, so concurrent writers never lose each
 // other's changes. A payload another client broke is reported as such (the
-// Store cannot update what it cannot decode; edit can replace it).
+// Store cannot update what it cannot decode; globs set and edit can
+// replace it).
 func (c *conn) update(ctx context.Context, fn func(*monitor.WatchList) error) (int32, error) {
+	c.warnIfEphemeral(ctx)
 	version, err := c.store.Update(ctx, fn)
 	return version, c.invalidState(err)
+}
+
+// warnIfEphemeral warns before a write when the payload is an ephemeral
+// node (someone created it with zkCli's create -e): it vanishes when its
+// owner's session ends, and what procctl writes with it. The write goes
+// ahead; failing to look is not worth failing the write over.
+func (c *conn) warnIfEphemeral(ctx context.Context) {
+	path := c.g.path + "/payload"
+	done := make(chan *zk.Stat, 1)
+	go func() {
+		// go-zookeeper calls take no context; Close ends this one.
+		_, st, err := c.sess.Conn().Exists(path)
+		if err != nil {
+			st = nil
+		}
+		done <- st
+	}()
+	var st *zk.Stat
+	select {
+	case st = <-done:
+	case <-ctx.Done():
+		return
+	}
+	if st != nil && st.EphemeralOwner != 0 {
+		fmt.Fprintf(c.g.stderr, "procctl: warning: %s is an ephemeral node, owned by ZooKeeper session 0x%x: it vanishes with that session, and what is written now with it; create it as a persistent node (see `procctl init`)\n",
+			path, st.EphemeralOwner)
+	}
 }
 
 // invalidState turns zkstate's report of a rejected document into one for
@@ -225,9 +254,19 @@ func (c *conn) invalidState(err error) error {
 	return c.g.zkErr(err)
 }
 
+// documentRules is how procctl reads a watch list, from ZooKeeper and from
+// the editor alike, as the agents do: strictly (a key twice or in another
+// case is no list) and by the document's own rules
+// (monitor.WatchList.Check: "globs" present, at most MaxGlobs).
+func documentRules() []zkstate.Option {
+	return []zkstate.Option{zkstate.WithStrictDecoding(), zkstate.WithValidator(monitor.WatchList.Check)}
+}
+
 // decodeDocument checks that doc is a procwatch document: a JSON object
-// whose known fields have the right types. Unknown fields are fine (a newer
-// version may have written them) and are kept by every write.
+// whose known fields have the right types and which documentRules accept.
+// Unknown fields are fine (a newer version may have written them) and are
+// kept by every write. The error completes "the payload is not a valid
+// procwatch document: "; a rule of the document comes as a *ruleError.
 func decodeDocument(doc []byte) (monitor.WatchList, error) {
 	var w monitor.WatchList
 	if !json.Valid(doc) {
@@ -239,13 +278,30 @@ func decodeDocument(doc []byte) (monitor.WatchList, error) {
 		return w, fmt.Errorf("not valid JSON: %s", jsonErr(doc, err))
 	}
 	if t := bytes.TrimSpace(doc); len(t) == 0 || t[0] != '{' {
-		return w, errors.New(`not a JSON object like {"globs": ["sshd"]}`)
+		if !bytes.Equal(t, []byte("null")) {
+			return w, errors.New(`not a JSON object like {"globs": ["sshd"]}`)
+		}
 	}
 	if err := json.Unmarshal(doc, &w); err != nil {
 		return w, fmt.Errorf(`not a procwatch document like {"globs": ["sshd"]}: %s`, jsonErr(doc, err))
 	}
+	w, err := zkstate.Decode[monitor.WatchList](doc, documentRules()...)
+	if err != nil {
+		var ip *zkstate.InvalidPayloadError
+		if errors.As(err, &ip) {
+			err = ip.Reason
+		}
+		return w, &ruleError{err}
+	}
 	return w, nil
 }
+
+// ruleError is a document that is well-formed JSON of the right shape but
+// breaks a rule of the watch list (see documentRules).
+type ruleError struct{ err error }
+
+func (e *ruleError) Error() string { return e.err.Error() }
+func (e *ruleError) Unwrap() error { return e.err }
 
 // whyInvalid says what is wrong with a stored payload.
 func whyInvalid(raw []byte) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // cacheFile is what the agent writes to --cache-file: the last good watch
@@ -22,8 +23,10 @@ type cacheFile struct {
 	Payload monitor.WatchList `json:"payload"`
 }
 
-// readCache reads a cache file. The error wraps fs.ErrNotExist when there is
-// none, which at a first start is normal.
+// readCache reads a cache file, holding its list to the rules of a payload
+// read from ZooKeeper (documentRules): a file whose list is no watch list is
+// an error, never an empty list. The error wraps fs.ErrNotExist when there
+// is none, which at a first start is normal.
 func readCache(path string) (cacheFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -36,8 +39,8 @@ func readCache(path string) (cacheFile, error) {
 		return cacheFile{}, fmt.Errorf("cache file %s: %w", path, err)
 	}
 	if probe.Payload == nil {
-		var wl monitor.WatchList
-		if err := json.Unmarshal(data, &wl); err != nil {
+		wl, err := zkstate.Decode[monitor.WatchList](data, documentRules()...)
+		if err != nil {
 			return cacheFile{}, fmt.Errorf("cache file %s: %w", path, err)
 		}
 		c := cacheFile{Version: -1, Payload: wl}
@@ -46,8 +49,11 @@ func readCache(path string) (cacheFile, error) {
 		}
 		return c, nil
 	}
-	var c cacheFile
-	if err := json.Unmarshal(data, &c); err != nil {
+	// The whole file strictly, so that a key given twice anywhere in it
+	// is refused too; the list by the payload's rules.
+	c, err := zkstate.Decode[cacheFile](data, zkstate.WithStrictDecoding(),
+		zkstate.WithValidator(func(c cacheFile) error { return c.Payload.Check() }))
+	if err != nil {
 		return cacheFile{}, fmt.Errorf("cache file %s: %w", path, err)
 	}
 	return c, nil

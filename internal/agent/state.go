@@ -35,6 +35,15 @@ const (
 	maxJoinBackoff = 30 * time.Second
 )
 
+// documentRules is how the agent reads a watch list, from ZooKeeper and
+// from its cache file alike: strictly (a key twice or in another case is no
+// list) and checked by the document's own rules (monitor.WatchList.Check:
+// "globs" present, at most MaxGlobs). A document failing them is an invalid
+// payload: the list in force stays, and zkstate counts and logs it.
+func documentRules() []zkstate.Option {
+	return []zkstate.Option{zkstate.WithStrictDecoding(), zkstate.WithValidator(monitor.WatchList.Check)}
+}
+
 // loadCache puts the cache file's list in force, so that an agent starting
 // while ZooKeeper is away monitors what it monitored before.
 func (a *agent) loadCache(ctx context.Context) {
@@ -83,11 +92,11 @@ func (a *agent) join(ctx context.Context) {
 			a.log.Warn("ZooKeeper is not reachable yet; still trying in the background", args...)
 		}
 	}
-	opts := []zkstate.Option{
+	opts := append(documentRules(),
 		zkstate.WithMember("procwatch", a.cfg.Version),
 		zkstate.WithLogger(a.log.With("component", "zkstate")),
 		zkstate.WithTracerProvider(a.tp),
-	}
+	)
 	if acl := a.cfg.ZKSecurity.OwnACL(); acl != nil {
 		// Only this agent's listener node: the rest of the tree is the
 		// editor's, created by procctl init.
@@ -248,6 +257,7 @@ func (a *agent) state() metrics.State {
 	if store != nil {
 		_, info := store.DirtyRead()
 		st.InvalidPayloads = store.Stats().InvalidPayloads
+		st.Invalid = info.Invalid
 		if info.Version >= 0 {
 			st.Version, st.Stale, st.Age, st.Verified = info.Version, info.Stale, info.Age, true
 			return st

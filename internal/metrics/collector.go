@@ -57,6 +57,7 @@ var (
 	stateAge      = desc("state_age_seconds", "Seconds since the watch list in force was last verified against ZooKeeper.")
 	stateChanges  = desc("state_changes_total", "Changes to the watch list received from ZooKeeper, by kind.", "kind")
 	stateInvalid  = desc("state_invalid_payloads_total", "Distinct payload versions rejected as invalid; the last good list stays in force.")
+	stateHeldBad  = desc("state_invalid", "1 while the payload in ZooKeeper is invalid and the last good list stays in force.")
 	zkConnected   = desc("zookeeper_connected", "1 while the agent holds a ZooKeeper session.")
 	zkExpirations = desc("zookeeper_session_expirations_total", "ZooKeeper sessions lost, by expiry or a disconnect longer than the session timeout.")
 	scanFailures  = desc("scan_failures_total", "Scans that failed as a whole because the process table could not be listed.")
@@ -78,6 +79,9 @@ type State struct {
 	// when Verified is set, since a list never verified has no age.
 	Age      time.Duration
 	Verified bool
+	// Invalid is set while the newest payload in ZooKeeper was rejected as
+	// invalid, so the list in force is an older one.
+	Invalid bool
 	// Connected reports a live ZooKeeper session.
 	Connected bool
 	// SessionExpirations and InvalidPayloads are cumulative counters.
@@ -240,7 +244,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	if c.state != nil {
 		for _, d := range []*prometheus.Desc{
-			stateVersion, stateStale, stateAge, stateChanges, stateInvalid, zkConnected, zkExpirations,
+			stateVersion, stateStale, stateAge, stateChanges, stateInvalid, stateHeldBad, zkConnected, zkExpirations,
 		} {
 			ch <- d
 		}
@@ -278,6 +282,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- counter(stateChanges, float64(c.changes[k-zkstate.Added].Load()), k.String())
 	}
 	ch <- counter(stateInvalid, float64(st.InvalidPayloads))
+	ch <- gauge(stateHeldBad, boolFloat(st.Invalid))
 	ch <- gauge(zkConnected, boolFloat(st.Connected))
 	ch <- counter(zkExpirations, float64(st.SessionExpirations))
 }

@@ -157,6 +157,8 @@ const stateHeader = `# HELP procwatch_state_version ZooKeeper version of the wat
 # TYPE procwatch_state_changes_total counter
 # HELP procwatch_state_invalid_payloads_total Distinct payload versions rejected as invalid; the last good list stays in force.
 # TYPE procwatch_state_invalid_payloads_total counter
+# HELP procwatch_state_invalid 1 while the payload in ZooKeeper is invalid and the last good list stays in force.
+# TYPE procwatch_state_invalid gauge
 # HELP procwatch_zookeeper_connected 1 while the agent holds a ZooKeeper session.
 # TYPE procwatch_zookeeper_connected gauge
 # HELP procwatch_zookeeper_session_expirations_total ZooKeeper sessions lost, by expiry or a disconnect longer than the session timeout.
@@ -333,11 +335,11 @@ func TestCollectorState(t *testing.T) {
 		WithState(func() State { mu.Lock(); defer mu.Unlock(); return st }))
 	stateNames := []string{
 		"procwatch_state_version", "procwatch_state_stale", "procwatch_state_age_seconds",
-		"procwatch_state_changes_total", "procwatch_state_invalid_payloads_total",
+		"procwatch_state_changes_total", "procwatch_state_invalid_payloads_total", "procwatch_state_invalid",
 		"procwatch_zookeeper_connected", "procwatch_zookeeper_session_expirations_total",
 		"procwatch_build_info",
 	}
-	want := func(version int32, stale int, age string, added, modified, removed, invalid, connected, expirations int) expo {
+	want := func(version int32, stale int, age string, added, modified, removed, invalid, held, connected, expirations int) expo {
 		e := expo{}
 		e.add("procwatch_state_version", "procwatch_state_version %d", version)
 		e.add("procwatch_state_stale", "procwatch_state_stale %d", stale)
@@ -348,6 +350,7 @@ func TestCollectorState(t *testing.T) {
 		e.add("procwatch_state_changes_total", `procwatch_state_changes_total{kind="modified"} %d`, modified)
 		e.add("procwatch_state_changes_total", `procwatch_state_changes_total{kind="removed"} %d`, removed)
 		e.add("procwatch_state_invalid_payloads_total", "procwatch_state_invalid_payloads_total %d", invalid)
+		e.add("procwatch_state_invalid", "procwatch_state_invalid %d", held)
 		e.add("procwatch_zookeeper_connected", "procwatch_zookeeper_connected %d", connected)
 		e.add("procwatch_zookeeper_session_expirations_total", "procwatch_zookeeper_session_expirations_total %d", expirations)
 		e.add("procwatch_build_info", `procwatch_build_info{goversion=%q,revision="abc123",version="v1.2.3"} 1`, runtime.Version())
@@ -359,15 +362,15 @@ func TestCollectorState(t *testing.T) {
 			t.Errorf("%s: %v", step, err)
 		}
 	}
-	check("before any list", want(-1, 1, "", 0, 0, 0, 0, 0, 0))
+	check("before any list", want(-1, 1, "", 0, 0, 0, 0, 0, 0, 0))
 
 	mu.Lock()
-	st = State{Version: 7, Age: 1500 * time.Millisecond, Verified: true, Connected: true, SessionExpirations: 2, InvalidPayloads: 1}
+	st = State{Version: 7, Age: 1500 * time.Millisecond, Verified: true, Connected: true, SessionExpirations: 2, InvalidPayloads: 1, Invalid: true}
 	mu.Unlock()
 	c.CountChanges([]zkstate.Change{{Kind: zkstate.Added}, {Kind: zkstate.Added}, {Kind: zkstate.Removed}})
 	c.CountChanges([]zkstate.Change{{Kind: zkstate.Modified}})
 	c.CountChanges(nil)
-	check("connected", want(7, 0, "1.5", 2, 1, 1, 1, 1, 2))
+	check("connected", want(7, 0, "1.5", 2, 1, 1, 1, 1, 1, 2))
 }
 
 // TestScrapeScans: a scrape scans only when the latest scan is older than

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,8 +27,74 @@ func TestWatchListJSON(t *testing.T) {
 	}
 }
 
+func TestWatchListCheck(t *testing.T) {
+	atLimit := make([]string, MaxGlobs)
+	for i := range atLimit {
+		atLimit[i] = fmt.Sprintf("g%d", i)
+	}
+	for _, tt := range []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"empty list written so", `{"globs": []}`, nil},
+		{"a list", `{"globs": ["sshd", "[not-a-glob"]}`, nil},
+		{"no globs", `{}`, ErrGlobsMissing},
+		{"null globs", `{"globs": null}`, ErrGlobsMissing},
+		{"null document", `null`, ErrGlobsMissing},
+		{"a typo", `{"glob": ["sshd"]}`, ErrGlobsMissing},
+		{"at the limit", mustJSON(t, WatchList{Globs: atLimit}), nil},
+		{"one beyond", mustJSON(t, WatchList{Globs: append(atLimit, "one-more")}), &TooManyGlobsError{N: MaxGlobs + 1}},
+		{"duplicates count", mustJSON(t, WatchList{Globs: append(atLimit, "g0")}), &TooManyGlobsError{N: MaxGlobs + 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var w WatchList
+			if err := json.Unmarshal([]byte(tt.in), &w); err != nil {
+				t.Fatal(err)
+			}
+			err := w.Check()
+			if diff := cmp.Diff(errText(tt.want), errText(err)); diff != "" {
+				t.Errorf("Check() (-want +got):\n%s", diff)
+			}
+			if tt.want == ErrGlobsMissing && !errors.Is(err, ErrGlobsMissing) {
+				t.Errorf("errors.Is(%v, ErrGlobsMissing) = false", err)
+			}
+			// Validate applies the same rules first (and then looks at the
+			// globs, which Check leaves to the agent's Compile).
+			if tt.want == nil {
+				return
+			}
+			if diff := cmp.Diff(errText(tt.want), errText(w.Validate())); diff != "" {
+				t.Errorf("Validate() (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if msg := (&TooManyGlobsError{N: 2001}).Error(); msg != "2001 globs in one payload, more than the limit of 2000" {
+		t.Errorf("message %q", msg)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestWatchListValidate(t *testing.T) {
-	for _, ok := range []WatchList{{}, {Globs: []string{}}, {Globs: []string{"nginx", "/usr/sbin/*", "cmdline:*x*", "nginx"}}} {
+	if err := (WatchList{}).Validate(); !errors.Is(err, ErrGlobsMissing) {
+		t.Errorf("WatchList{}.Validate() = %v, want ErrGlobsMissing", err)
+	}
+	for _, ok := range []WatchList{{Globs: []string{}}, {Globs: []string{"nginx", "/usr/sbin/*", "cmdline:*x*", "nginx"}}} {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("%+v.Validate() = %v, want nil", ok, err)
 		}

@@ -36,7 +36,9 @@
 //   - Bad data. A document that is not JSON, does not fit T or fails the
 //     validator never crashes anything and never replaces the last good
 //     value; the Store marks itself invalid, counts and logs it once per
-//     version, and recovers at the next good document.
+//     version, and recovers at the next good document. Under
+//     WithStrictDecoding so is a document with a key given twice or one
+//     that names a field of T only when case is ignored, at any depth.
 //   - Sessions. A disconnect longer than the session timeout counts as a lost
 //     session. After a loss the Store re-registers its listener node, re-arms
 //     its watch, re-reads the document and publishes what changed meanwhile,

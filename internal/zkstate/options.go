@@ -94,6 +94,7 @@ func (f optionFunc) apply(o *options) { f(o) }
 type options struct {
 	initial        any // T, when the Store may create the payload
 	validator      any // func(T) error
+	strict         bool
 	noWait         bool
 	maxStaleness   time.Duration
 	verifyInterval time.Duration
@@ -136,6 +137,21 @@ func WithCreate[T any](initial T) Option {
 // write fails with ErrInvalidPayload before anything is sent.
 func WithValidator[T any](validate func(T) error) Option {
 	return optionFunc(func(o *options) { o.validator = validate })
+}
+
+// WithStrictDecoding holds documents read from ZooKeeper (and those given to
+// CompareAndSwapJSON or Decode) to JSON's letter rather than encoding/json's
+// leniency: an object key given twice, or one that names a field of T only
+// when case is ignored ("GLOBS" for a field tagged "globs"), makes the
+// document invalid, at any depth of T's structs, maps and slices, so it is
+// treated like malformed JSON. Without it encoding/json keeps the last of
+// two keys and fills Globs from "GLOBS". Keys T does not know are still
+// accepted and preserved on write. A type with its own UnmarshalJSON is
+// checked for duplicate keys only. Use it for a document that people and
+// other tools write by hand, where a typo must not silently change what it
+// means.
+func WithStrictDecoding() Option {
+	return optionFunc(func(o *options) { o.strict = true })
 }
 
 // WithoutWait makes Open fail with ErrNoState instead of waiting when the

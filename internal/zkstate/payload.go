@@ -4,15 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
-	"sync"
 )
 
 // decodePayload turns a document into a fresh T. It never panics: anything
-// that is not JSON, has trailing data or does not fit T is an error wrapping
-// ErrInvalidPayload. Fields T does not know are ignored here and preserved by
-// encodePayload.
-func decodePayload[T any](data []byte, validate func(T) error) (T, error) {
+// that is not JSON, has trailing data, does not fit T, breaks the strict
+// rules (when strict) or fails validate is an error wrapping
+// ErrInvalidPayload. Fields T does not know are ignored here and preserved
+// by encodePayload.
+func decodePayload[T any](data []byte, validate func(T) error, strict bool) (T, error) {
 	var v, zero T
 	invalid := func(reason error) (T, error) {
 		return zero, &InvalidPayloadError{Version: -1, Raw: data, Reason: reason}
@@ -21,12 +20,54 @@ func decodePayload[T any](data []byte, validate func(T) error) (T, error) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return invalid(err)
 	}
+	if strict {
+		if err := checkStrict(data, reflect.TypeFor[T]()); err != nil {
+			return invalid(err)
+		}
+	}
 	if validate != nil {
 		if err := validate(v); err != nil {
 			return invalid(err)
 		}
 	}
 	return v, nil
+}
+
+// decode is decodePayload with the Store's rules.
+func (s *Store[T]) decode(data []byte) (T, error) {
+	return decodePayload(data, s.validate, s.o.strict)
+}
+
+// Decode decodes a document as a Store opened with the same options would
+// read it from ZooKeeper: of opts only WithStrictDecoding and WithValidator
+// count. It is for copies of a document kept elsewhere (a cache file, an
+// operator's edit), so that they are held to the same rules. The error
+// wraps ErrInvalidPayload (an *InvalidPayloadError, Version -1).
+func Decode[T any](data []byte, opts ...Option) (T, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	validate, err := validatorOf[T](o)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodePayload(data, validate, o.strict)
+}
+
+// validatorOf returns the WithValidator function of o, checking that it
+// takes a T.
+func validatorOf[T any](o options) (func(T) error, error) {
+	if o.validator == nil {
+		return nil, nil
+	}
+	f, ok := o.validator.(func(T) error)
+	if !ok {
+		var zero T
+		return nil, fmt.Errorf("zkstate: WithValidator for %T given for a %T", o.validator, zero)
+	}
+	return f, nil
 }
 
 // encodePayload encodes v, carrying over from base the top-level fields T
@@ -70,64 +111,16 @@ func encodePayload[T any](v T, base []byte) ([]byte, error) {
 	return merged, nil
 }
 
-// fieldSet holds the JSON names a struct type decodes, folded the way
-// encoding/json matches them (case-insensitively).
-type fieldSet map[string]struct{}
-
-func (f fieldSet) has(name string) bool {
-	_, ok := f[strings.ToLower(name)]
-	return ok
-}
-
-var fieldCache sync.Map // reflect.Type -> fieldSet
-
-// knownFields lists the JSON keys a struct type decodes. It reports false for
-// types that are not structs: for those "unknown fields" has no meaning.
-func knownFields(t reflect.Type) (fieldSet, bool) {
+// knownFields returns the JSON keys a struct type decodes. It reports false
+// for types that are not structs: for those "unknown fields" has no meaning.
+func knownFields(t reflect.Type) (*structFields, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
 		return nil, false
 	}
-	if f, ok := fieldCache.Load(t); ok {
-		return f.(fieldSet), true
-	}
-	f := fieldSet{}
-	collectFields(t, f, 0)
-	fieldCache.Store(t, f)
-	return f, true
-}
-
-func collectFields(t reflect.Type, f fieldSet, depth int) {
-	if depth > 8 { // embedded cycles through pointers
-		return
-	}
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if sf.Anonymous && name == "" {
-			et := sf.Type
-			for et.Kind() == reflect.Pointer {
-				et = et.Elem()
-			}
-			if et.Kind() == reflect.Struct {
-				collectFields(et, f, depth+1)
-				continue
-			}
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		f[strings.ToLower(name)] = struct{}{}
-	}
+	return fieldsOf(t), true
 }
 
 // cloneValue returns a deep copy of a value decoded from raw, by decoding raw

@@ -107,14 +107,9 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
-	var validate func(T) error
-	if o.validator != nil {
-		f, ok := o.validator.(func(T) error)
-		if !ok {
-			var zero T
-			return nil, fmt.Errorf("zkstate: WithValidator for %T given to a Store of %T", o.validator, zero)
-		}
-		validate = f
+	validate, err := validatorOf[T](o)
+	if err != nil {
+		return nil, err
 	}
 	if o.initial != nil {
 		if _, ok := o.initial.(T); !ok {
@@ -365,7 +360,7 @@ func (s *Store[T]) advance(data []byte, stat *zk.Stat, sent time.Duration) {
 		return
 	}
 	s.server.Store(stat.Version)
-	v, err := decodePayload(data, s.validate)
+	v, err := s.decode(data)
 	if err != nil {
 		s.badVersion, s.badMzxid = stat.Version, stat.Mzxid
 		s.badErr = withVersion(err, stat.Version)
@@ -578,7 +573,7 @@ func (s *Store[T]) CompareAndSwapJSON(ctx context.Context, version int32, doc []
 	if version < 0 {
 		return -1, fmt.Errorf("zkstate: compare-and-set needs a version >= 0, got %d", version)
 	}
-	if _, err := decodePayload(doc, s.validate); err != nil {
+	if _, err := s.decode(doc); err != nil {
 		return -1, err
 	}
 	var buf bytes.Buffer
@@ -669,7 +664,7 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 		// The local copy was validated when it was read; only the
 		// server's document may be invalid.
 		if !optimistic {
-			if _, err := decodePayload(data, s.validate); err != nil {
+			if _, err := s.decode(data); err != nil {
 				good := s.cur.Load()
 				if good.version < 0 && strict < 0 {
 					// Nothing good to apply fn to; CompareAndSwap can replace it.
