@@ -9,7 +9,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 // manyGlobs returns n distinct valid globs.
@@ -33,7 +33,7 @@ func mustMarshal(t *testing.T, v any) string {
 // invalidDocs are documents another client may write that are no watch
 // list, with what procctl must say about each.
 func invalidDocs(t *testing.T) []struct{ doc, reason string } {
-	tooMany, err := json.Marshal(monitor.WatchList{Globs: manyGlobs(monitor.MaxGlobs+1, "g")})
+	tooMany, err := json.Marshal(watchlist.Document{Globs: manyGlobs(watchlist.MaxGlobs+1, "g")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestGlobLimit(t *testing.T) {
 	f := newFixture(t)
 	env := f.env("/procwatch")
 
-	r := run(t, env, append([]string{"init"}, manyGlobs(monitor.MaxGlobs+1, "i")...)...)
+	r := run(t, env, append([]string{"init"}, manyGlobs(watchlist.MaxGlobs+1, "i")...)...)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "2001 globs in one payload, more than the limit of 2000; nothing was written") {
 		t.Errorf("init beyond the limit:\n%s", r)
 	}
@@ -154,10 +154,10 @@ func TestGlobLimit(t *testing.T) {
 	}
 
 	mustRun(t, env, "init", "sshd")
-	mustRun(t, env, append([]string{"globs", "set"}, manyGlobs(monitor.MaxGlobs, "s")...)...)
+	mustRun(t, env, append([]string{"globs", "set"}, manyGlobs(watchlist.MaxGlobs, "s")...)...)
 	doc, version := f.payload("/procwatch")
 	for _, args := range [][]string{
-		append([]string{"globs", "set"}, manyGlobs(monitor.MaxGlobs+1, "s")...),
+		append([]string{"globs", "set"}, manyGlobs(watchlist.MaxGlobs+1, "s")...),
 		{"globs", "add", "one-more"},
 		{"globs", "add", "-o", "json", "one-more", "and-another"},
 	} {

@@ -8,9 +8,10 @@ import (
 	"os"
 	"os/exec"
 
-	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
+	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 type editOptions struct {
@@ -40,7 +41,7 @@ procwatch document (written by another client) is shown as stored, so it can
 be repaired here.
 
 --timeout bounds reading and writing, not the time spent in the editor;
-Ctrl-C typed in the editor does not abort the write.`, monitor.MaxGlobs),
+Ctrl-C typed in the editor does not abort the write.`, watchlist.MaxGlobs),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
@@ -162,7 +163,7 @@ func checkEdited(doc []byte) error {
 	if err != nil {
 		return &inputError{fmt.Errorf("the edited document is %s; nothing was written", err)}
 	}
-	if err := validateGlobs(w.Globs); err != nil {
+	if err := checkInput(w); err != nil {
 		return err
 	}
 	seen := make(map[string]bool, len(w.Globs))

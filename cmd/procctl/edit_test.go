@@ -127,7 +127,7 @@ sed -i 's/"sshd"/"sshd*"/' "$1"`, seen))
 			{`{"globs": [`, "the edited document is not valid JSON: line 1, column 12: unexpected end of JSON input; nothing was written"},
 			{`{"globs": ["ok",]}`, "the edited document is not valid JSON: line 1, column 17: invalid character ']' looking for beginning of value"},
 			{`["sshd"]`, `the edited document is not a JSON object like {"globs": ["sshd"]}; nothing was written`},
-			{`{"globs": "sshd"}`, `the edited document is not a procwatch document like {"globs": ["sshd"]}: line 1, column 17: cannot unmarshal string into Go struct field WatchList.globs of type []string`},
+			{`{"globs": "sshd"}`, `the edited document is not a procwatch document like {"globs": ["sshd"]}: line 1, column 17: "globs" must be an array of strings, not a string`},
 			{`{"globs": ["ok", "[x"]}`, `invalid glob "[x": syntax error at 2: unexpected end of input; nothing was written`},
 			{`{"globs": ["a", "b", "a"]}`, `glob "a" appears more than once`},
 			{`{}`, `the edited document is invalid: "globs" is missing or null: the payload must hold an array of globs, [] for none; nothing was written`},

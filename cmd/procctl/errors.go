@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/pattern"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
@@ -50,7 +50,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, monitor.ErrInvalidGlob):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, pattern.ErrInvalid):
 		return exitUsage
 	case errors.Is(err, zkstate.ErrTooLarge):
 		// The list the operator asked for does not fit in a node: the
@@ -81,7 +81,7 @@ func (e *usageError) forPeople()    {}
 
 // inputError is invalid input detected before any write: text from the
 // editor that is not a procwatch document, duplicate globs in it, a list
-// beyond monitor.MaxGlobs.
+// beyond watchlist.MaxGlobs.
 type inputError struct{ err error }
 
 func (e *inputError) Error() string { return e.err.Error() }
@@ -89,8 +89,8 @@ func (e *inputError) Unwrap() error { return e.err }
 func (e *inputError) forPeople()    {}
 
 // globsError names every invalid glob of the operator's input. It unwraps to
-// the *monitor.GlobErrors, so errors.Is(err, monitor.ErrInvalidGlob) holds.
-type globsError struct{ errs []*monitor.GlobError }
+// the *pattern.Errors, so errors.Is(err, pattern.ErrInvalid) holds.
+type globsError struct{ errs []*pattern.Error }
 
 func (e *globsError) Error() string {
 	parts := make([]string, len(e.errs))

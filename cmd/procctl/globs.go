@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 // globsHelp is the part of every globs command's help that says what a glob
@@ -20,7 +21,7 @@ and a list beyond that, or too large for a ZooKeeper node, is refused the
 same way.
 
 procctl never stores a glob twice: duplicates among the arguments are folded
-into one (their first position counts).`, monitor.MaxGlobs)
+into one (their first position counts).`, watchlist.MaxGlobs)
 
 func newGlobsCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -39,44 +40,18 @@ func newGlobsCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// foldGlobs drops repeated globs, keeping the first occurrence of each, and
-// never returns nil, so an empty list is stored as [] rather than null.
-func foldGlobs(globs []string) []string {
-	seen := make(map[string]bool, len(globs))
-	out := make([]string, 0, len(globs))
-	for _, g := range globs {
-		if !seen[g] {
-			seen[g] = true
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// validateGlobs checks every glob with the agent's own rules and names all
-// the invalid ones at once, so the operator fixes them in one go.
-func validateGlobs(globs []string) error {
-	var bad []*monitor.GlobError
-	for _, s := range globs {
-		if err := monitor.ValidateGlob(s); err != nil {
-			var ge *monitor.GlobError
-			if !errors.As(err, &ge) {
-				ge = &monitor.GlobError{Glob: s, Reason: err}
-			}
-			bad = append(bad, ge)
-		}
-	}
-	if len(bad) > 0 {
-		return &globsError{errs: bad}
-	}
-	return nil
-}
-
-// checkDocument refuses, before anything is written, a document the agents
-// would reject as a whole, such as one beyond monitor.MaxGlobs.
-func checkDocument(w monitor.WatchList) error {
-	if err := w.Check(); err != nil {
+// checkInput holds a document procctl is about to write to the rules of
+// watchlist.Document.Validate, before anything is written: an invalid glob
+// or a list the agents would reject as a whole is invalid input (exit 2).
+func checkInput(d watchlist.Document) error {
+	err := d.Validate()
+	var bad *watchlist.InvalidGlobsError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &bad):
+		return &globsError{errs: bad.Globs}
+	default:
 		return &inputError{fmt.Errorf("%w; nothing was written", err)}
 	}
-	return nil
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"slices"
 
-	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 type globsAddOptions struct {
@@ -36,8 +36,7 @@ at the same time never lose each other's globs.
 }
 
 func (o *globsAddOptions) run(ctx context.Context) error {
-	globs := foldGlobs(o.globs)
-	if err := validateGlobs(globs); err != nil {
+	if err := checkInput(watchlist.Document{Globs: watchlist.Fold(o.globs)}); err != nil {
 		return err
 	}
 	ctx, c, done, err := o.openBounded(ctx)
@@ -47,20 +46,10 @@ func (o *globsAddOptions) run(ctx context.Context) error {
 	defer done()
 
 	var res writeResult
-	version, err := c.update(ctx, func(w *monitor.WatchList) error {
+	version, err := c.update(ctx, func(d *watchlist.Document) error {
 		// Update may run this again on a newer list: start over each time.
-		res = writeResult{verb: "add"}
-		for _, g := range globs {
-			if slices.Contains(w.Globs, g) {
-				res.Present = append(res.Present, g)
-				continue
-			}
-			w.Globs = append(w.Globs, g)
-			res.Added = append(res.Added, g)
-		}
-		res.Changed = len(res.Added) > 0
-		res.Globs = slices.Clone(w.Globs)
-		return checkDocument(*w)
+		res = resultOf("add", d.Add(o.globs), d.Globs)
+		return checkInput(*d)
 	})
 	if err != nil {
 		return err

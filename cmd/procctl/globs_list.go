@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 type globsListOptions struct {
@@ -44,9 +46,9 @@ func (o *globsListOptions) run(cmd *cobra.Command) error {
 	}
 	// The list is shown as stored, but the operator should know which
 	// entries every agent skips.
-	var ge *globsError
-	if errors.As(validateGlobs(snap.Value.Globs), &ge) {
-		for _, e := range ge.errs {
+	var bad *watchlist.InvalidGlobsError
+	if errors.As(watchlist.ValidateGlobs(snap.Value.Globs), &bad) {
+		for _, e := range bad.Globs {
 			fmt.Fprintf(o.stderr, "procctl: warning: agents skip invalid glob %q: %v\n", e.Glob, e.Reason)
 		}
 	}

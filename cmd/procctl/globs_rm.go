@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"slices"
 
-	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 type globsRmOptions struct {
@@ -41,7 +41,6 @@ another client can be removed. Repeated arguments count once.`,
 }
 
 func (o *globsRmOptions) run(ctx context.Context) error {
-	globs := foldGlobs(o.globs)
 	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
@@ -49,28 +48,13 @@ func (o *globsRmOptions) run(ctx context.Context) error {
 	defer done()
 
 	var res writeResult
-	version, err := c.update(ctx, func(w *monitor.WatchList) error {
-		res = writeResult{verb: "rm"}
-		for _, g := range globs {
-			if slices.Contains(w.Globs, g) {
-				res.Removed = append(res.Removed, g)
-			} else {
-				res.Missing = append(res.Missing, g)
-			}
-		}
-		if len(res.Missing) > 0 && !o.ignoreMissing {
+	version, err := c.update(ctx, func(d *watchlist.Document) error {
+		e := d.Remove(o.globs, o.ignoreMissing)
+		if len(e.Missing) > 0 && !o.ignoreMissing {
 			// Returning an error makes Update write nothing.
-			return &notPresentError{root: o.path, globs: res.Missing}
+			return &notPresentError{root: o.path, globs: e.Missing}
 		}
-		kept := make([]string, 0, len(w.Globs))
-		for _, g := range w.Globs {
-			if !slices.Contains(res.Removed, g) {
-				kept = append(kept, g)
-			}
-		}
-		w.Globs = kept
-		res.Changed = len(res.Removed) > 0
-		res.Globs = slices.Clone(kept)
+		res = resultOf("rm", e, d.Globs)
 		return nil
 	})
 	if err != nil {

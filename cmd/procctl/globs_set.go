@@ -5,9 +5,10 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
+	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 type globsSetOptions struct {
@@ -47,11 +48,8 @@ to keep them, repair it with 'procctl edit' instead.
 const replaceAttempts = 3
 
 func (o *globsSetOptions) run(ctx context.Context) error {
-	globs := foldGlobs(o.globs)
-	if err := validateGlobs(globs); err != nil {
-		return err
-	}
-	if err := checkDocument(monitor.WatchList{Globs: globs}); err != nil {
+	globs := watchlist.Fold(o.globs)
+	if err := checkInput(watchlist.Document{Globs: globs}); err != nil {
 		return err
 	}
 	ctx, c, done, err := o.openBounded(ctx)
@@ -63,21 +61,9 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 	var res writeResult
 	for attempt := 1; ; attempt++ {
 		var version int32
-		version, err = c.update(ctx, func(w *monitor.WatchList) error {
-			res = writeResult{verb: "set", Changed: !slices.Equal(w.Globs, globs)}
-			for _, g := range globs {
-				if !slices.Contains(w.Globs, g) {
-					res.Added = append(res.Added, g)
-				}
-			}
-			for _, g := range w.Globs {
-				if !slices.Contains(globs, g) && !slices.Contains(res.Removed, g) {
-					res.Removed = append(res.Removed, g)
-				}
-			}
-			w.Globs = slices.Clone(globs)
-			res.Globs = slices.Clone(globs)
-			return checkDocument(*w)
+		version, err = c.update(ctx, func(d *watchlist.Document) error {
+			res = resultOf("set", d.Set(globs), d.Globs)
+			return checkInput(*d)
 		})
 		var inv *invalidStateError
 		if !errors.As(err, &inv) {
@@ -90,7 +76,7 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 		// Nothing valid to build on, and set needs nothing: replace the
 		// document, but only the version found invalid, so that a fix
 		// somebody else makes meanwhile is not overwritten.
-		version, err = c.store.CompareAndSwap(ctx, inv.version, monitor.WatchList{Globs: slices.Clone(globs)})
+		version, err = c.store.CompareAndSwap(ctx, inv.version, watchlist.Document{Globs: slices.Clone(globs)})
 		if errors.Is(err, zkstate.ErrConflict) && attempt < replaceAttempts {
 			continue
 		}

@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/procwatch/procwatch/internal/monitor"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 // globsJSON runs a command with -o json and decodes its output.
@@ -204,7 +205,7 @@ func TestWriteLockTimeout(t *testing.T) {
 	holding, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := st.Update(context.Background(), func(*monitor.WatchList) error {
+		_, err := st.Update(context.Background(), func(*watchlist.Document) error {
 			close(holding)
 			<-release
 			return errors.New("changed my mind")

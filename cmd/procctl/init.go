@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
-	"github.com/spf13/cobra"
 )
 
 type initOptions struct {
@@ -103,11 +103,8 @@ func (o *initOptions) secureACLs(cmdPath string) (*zkstate.ACLs, *securedBy, err
 }
 
 func (o *initOptions) run(ctx context.Context, cmdPath string) error {
-	globs := foldGlobs(o.globs)
-	if err := validateGlobs(globs); err != nil {
-		return err
-	}
-	if err := checkDocument(monitor.WatchList{Globs: globs}); err != nil {
+	globs := watchlist.Fold(o.globs)
+	if err := checkInput(watchlist.Document{Globs: globs}); err != nil {
 		return err
 	}
 	acls, secured, err := o.secureACLs(cmdPath)
@@ -121,46 +118,30 @@ func (o *initOptions) run(ctx context.Context, cmdPath string) error {
 		return err
 	}
 	defer sess.Close()
-	// Concat leaves no spare capacity, so the two appends below never
-	// share an array.
-	base := slices.Concat(documentRules(), []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx))})
-
-	// Probe first: Open with WithCreate leaves an existing payload alone but
-	// does not say whether it created one.
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, o.path, append(base, zkstate.WithoutWait())...)
-	if err == nil {
-		defer st.Close()
-		snap, rerr := st.ConsistentRead(ctx)
-		detail := plural(len(snap.Value.Globs), "glob")
-		if errors.Is(rerr, zkstate.ErrInvalidPayload) {
-			detail = "a payload that is not a procwatch document"
-		} else if rerr != nil {
-			return o.zkErr(rerr)
-		}
-		return &stateExistsError{root: o.path, version: snap.Version, detail: detail}
-	}
-	if !errors.Is(err, zkstate.ErrNoState) {
-		return o.zkErr(err)
-	}
-
-	create := append(base, zkstate.WithCreate(monitor.WatchList{Globs: globs}))
+	opts := []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx)),
+		zkstate.WithCreate(watchlist.Document{Globs: globs})}
 	if acls != nil {
-		create = append(create, zkstate.WithACLs(*acls))
+		opts = append(opts, zkstate.WithACLs(*acls))
 	}
-	st, err = zkstate.Open[monitor.WatchList](ctx, sess, o.path, create...)
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, o.path, opts...)
 	if err != nil {
 		return o.zkErr(err)
 	}
 	defer st.Close()
 	snap, err := st.ConsistentRead(ctx)
-	if err != nil && !errors.Is(err, zkstate.ErrInvalidPayload) {
-		return o.zkErr(err)
+	if !st.Created() {
+		// The state was there (perhaps made by another init a moment
+		// ago): what is stored is theirs, and init must not claim it.
+		detail := plural(len(snap.Value.Globs), "glob")
+		if errors.Is(err, zkstate.ErrInvalidPayload) {
+			detail = "a payload that is not a procwatch document"
+		} else if err != nil {
+			return o.zkErr(err)
+		}
+		return &stateExistsError{root: o.path, version: snap.Version, detail: detail}
 	}
-	// Another init may have created the state between the probe and the
-	// create; what is stored then is theirs, and we must not claim it.
-	if err != nil || snap.Version != 0 || !slices.Equal(snap.Value.Globs, globs) {
-		return &stateExistsError{root: o.path, version: snap.Version,
-			detail: fmt.Sprintf("created by another client a moment ago, with %s", plural(len(snap.Value.Globs), "glob"))}
+	if err != nil {
+		return o.zkErr(err)
 	}
 	return o.printer.written(writeResult{verb: "init", root: o.path, Version: snap.Version, Changed: true,
 		Globs: globs, Added: globs, Secured: secured})

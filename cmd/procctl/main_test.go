@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-	"github.com/procwatch/procwatch/internal/zktest"
 	"go.uber.org/goleak"
+
+	"github.com/procwatch/procwatch/internal/zktest"
 )
 
 func TestMain(m *testing.M) {

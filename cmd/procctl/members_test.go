@@ -10,12 +10,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/procwatch/procwatch/internal/monitor"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // openAgent opens a Store with membership, standing in for a procwatch agent.
-func openAgent(t *testing.T, servers, id string) *zkstate.Store[monitor.WatchList] {
+func openAgent(t *testing.T, servers, id string) *zkstate.Store[watchlist.Document] {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -24,7 +25,7 @@ func openAgent(t *testing.T, servers, id string) *zkstate.Store[monitor.WatchLis
 		t.Fatal(err)
 	}
 	t.Cleanup(sess.Close)
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, "/procwatch",
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, "/procwatch",
 		zkstate.WithMember("procwatch", "1.2.3"), zkstate.WithMemberID(id))
 	if err != nil {
 		t.Fatal(err)

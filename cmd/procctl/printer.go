@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -25,7 +26,7 @@ type printer interface {
 	edited(r editResult) error
 	members(ms []zkstate.Member) error
 	watchStart(root string, version int32, raw json.RawMessage) error
-	event(ev zkstate.Event[monitor.WatchList]) error
+	event(ev zkstate.Event[watchlist.Document]) error
 	session(ev zkstate.SessionEvent) error
 }
 
@@ -56,6 +57,12 @@ type writeResult struct {
 	Replaced *int32 `json:"replaced_invalid_version,omitempty"`
 	// Secured says who may write a tree init --secure created.
 	Secured *securedBy `json:"secured,omitempty"`
+}
+
+// resultOf is the result of a globs command's edit, with the list it left.
+func resultOf(verb string, e watchlist.Edit, globs []string) writeResult {
+	return writeResult{verb: verb, Changed: e.Changed, Globs: slices.Clone(globs),
+		Added: e.Added, Removed: e.Removed, Present: e.Present, Missing: e.Missing}
 }
 
 // securedBy names the identities of a secured tree, without secrets.
@@ -160,14 +167,14 @@ func (p textPrinter) members(ms []zkstate.Member) error {
 }
 
 func (p textPrinter) watchStart(root string, version int32, raw json.RawMessage) error {
-	var w monitor.WatchList
+	var w watchlist.Document
 	_ = json.Unmarshal(raw, &w)
 	_, err := fmt.Fprintf(p.w, "watching %s at version %d (%s); one line per change until interrupted\n",
 		root, version, plural(len(w.Globs), "glob"))
 	return err
 }
 
-func (p textPrinter) event(ev zkstate.Event[monitor.WatchList]) error {
+func (p textPrinter) event(ev zkstate.Event[watchlist.Document]) error {
 	var b strings.Builder
 	tr := fmt.Sprintf("v%d→v%d", ev.FromVersion, ev.ToVersion)
 	if ev.Resync {
@@ -286,7 +293,7 @@ func (p jsonPrinter) watchStart(_ string, version int32, raw json.RawMessage) er
 	return p.line(watchLine{Type: "start", Version: &version, Payload: raw})
 }
 
-func (p jsonPrinter) event(ev zkstate.Event[monitor.WatchList]) error {
+func (p jsonPrinter) event(ev zkstate.Event[watchlist.Document]) error {
 	from, to := ev.FromVersion, ev.ToVersion
 	var buf bytes.Buffer
 	inner := jsonPrinter{&buf}

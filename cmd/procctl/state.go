@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
@@ -26,7 +27,7 @@ import (
 type conn struct {
 	g     *globalOptions
 	sess  *zkstate.Session
-	store *zkstate.Store[monitor.WatchList]
+	store *zkstate.Store[watchlist.Document]
 }
 
 // opContext bounds connecting and one operation by --timeout.
@@ -72,11 +73,11 @@ func (g *globalOptions) open(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := append(documentRules(),
+	opts := []zkstate.Option{
 		zkstate.WithoutWait(),
 		zkstate.WithoutMembership(),
 		zkstate.WithLockTimeout(g.lockTimeout(ctx)),
-	)
+	}
 	acls, err := g.inheritedACLs(ctx, sess)
 	if err != nil {
 		sess.Close()
@@ -85,7 +86,7 @@ func (g *globalOptions) open(ctx context.Context) (*conn, error) {
 	if acls != nil {
 		opts = append(opts, zkstate.WithACLs(*acls))
 	}
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, g.path, opts...)
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, g.path, opts...)
 	if err != nil {
 		sess.Close()
 		return nil, g.zkErr(err)
@@ -201,7 +202,7 @@ func (g *globalOptions) zkErr(err error) error {
 
 // read returns the newest document, linearizably: an operator who just
 // changed the list, or was told an agent did, must see that change.
-func (c *conn) read(ctx context.Context) (zkstate.Snapshot[monitor.WatchList], error) {
+func (c *conn) read(ctx context.Context) (zkstate.Snapshot[watchlist.Document], error) {
 	snap, err := c.store.ConsistentRead(ctx)
 	return snap, c.invalidState(err)
 }
@@ -211,7 +212,7 @@ func (c *conn) read(ctx context.Context) (zkstate.Snapshot[monitor.WatchList], e
 // other's changes. A payload another client broke is reported as such (the
 // Store cannot update what it cannot decode; globs set and edit can
 // replace it).
-func (c *conn) update(ctx context.Context, fn func(*monitor.WatchList) error) (int32, error) {
+func (c *conn) update(ctx context.Context, fn func(*watchlist.Document) error) (int32, error) {
 	c.warnIfEphemeral(ctx)
 	version, err := c.store.Update(ctx, fn)
 	return version, c.invalidState(err)
@@ -254,21 +255,13 @@ func (c *conn) invalidState(err error) error {
 	return c.g.zkErr(err)
 }
 
-// documentRules is how procctl reads a watch list, from ZooKeeper and from
-// the editor alike, as the agents do: strictly (a key twice or in another
-// case is no list) and by the document's own rules
-// (monitor.WatchList.Check: "globs" present, at most MaxGlobs).
-func documentRules() []zkstate.Option {
-	return []zkstate.Option{zkstate.WithStrictDecoding(), zkstate.WithValidator(monitor.WatchList.Check)}
-}
-
 // decodeDocument checks that doc is a procwatch document: a JSON object
-// whose known fields have the right types and which documentRules accept.
-// Unknown fields are fine (a newer version may have written them) and are
+// whose known fields have the right types and which the rules of
+// watchlist.Document accept. Unknown fields are fine (a newer version may have written them) and are
 // kept by every write. The error completes "the payload is not a valid
 // procwatch document: "; a rule of the document comes as a *ruleError.
-func decodeDocument(doc []byte) (monitor.WatchList, error) {
-	var w monitor.WatchList
+func decodeDocument(doc []byte) (watchlist.Document, error) {
+	var w watchlist.Document
 	if !json.Valid(doc) {
 		var v any
 		err := json.Unmarshal(doc, &v)
@@ -285,7 +278,7 @@ func decodeDocument(doc []byte) (monitor.WatchList, error) {
 	if err := json.Unmarshal(doc, &w); err != nil {
 		return w, fmt.Errorf(`not a procwatch document like {"globs": ["sshd"]}: %s`, jsonErr(doc, err))
 	}
-	w, err := zkstate.Decode[monitor.WatchList](doc, documentRules()...)
+	w, err := zkstate.Decode[watchlist.Document](doc)
 	if err != nil {
 		var ip *zkstate.InvalidPayloadError
 		if errors.As(err, &ip) {
@@ -297,7 +290,7 @@ func decodeDocument(doc []byte) (monitor.WatchList, error) {
 }
 
 // ruleError is a document that is well-formed JSON of the right shape but
-// breaks a rule of the watch list (see documentRules).
+// breaks a rule of the watch list (watchlist.Document.Check, strict decoding).
 type ruleError struct{ err error }
 
 func (e *ruleError) Error() string { return e.err.Error() }
@@ -329,6 +322,10 @@ func jsonErr(doc []byte, err error) string {
 		off = te.Offset
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if te != nil && te.Field != "" && te.Type != nil {
+		// encoding/json names Go types; the operator wrote JSON.
+		msg = fmt.Sprintf("%q must be %s, not %s", te.Field, jsonKind(te.Type), article(te.Value))
+	}
 	if off < 0 || off > int64(len(doc)) {
 		return msg
 	}
@@ -342,4 +339,37 @@ func jsonErr(doc []byte, err error) string {
 		}
 	}
 	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)
+}
+
+// jsonKind names, in JSON's words, what a value of Go type t is written as.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if e := t.Elem(); e.Kind() != reflect.Uint8 {
+			return "an array of " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(e), "an "), "a ") + "s"
+		}
+		return "a string"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	default:
+		return "a number"
+	}
+}
+
+// article puts "a" or "an" before a JSON value kind as encoding/json names
+// it ("string", "array", "object", "number", "bool").
+func article(kind string) string {
+	if kind == "" {
+		return "something else"
+	}
+	if strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
 }

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/spf13/cobra"
+
+	"github.com/procwatch/procwatch/internal/watchlist"
+	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 type watchOptions struct {
@@ -90,7 +91,7 @@ func (o *watchOptions) run(ctx context.Context) error {
 	// Holding the mutex across Subscribe makes the start line come before
 	// the first event, which Subscribe may deliver at once.
 	mu.Lock()
-	snap, stopEvents := c.store.Subscribe(func(ev zkstate.Event[monitor.WatchList]) {
+	snap, stopEvents := c.store.Subscribe(func(ev zkstate.Event[watchlist.Document]) {
 		emit(func() error { return o.printer.event(ev) })
 	})
 	if snap.Version < 0 {

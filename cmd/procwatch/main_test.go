@@ -20,7 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/procwatch/procwatch/internal/agent"
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
@@ -190,8 +190,8 @@ func TestSIGTERMRemovesListenerNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	op, err := zkstate.Open[monitor.WatchList](ctx, sess, root,
-		zkstate.WithCreate(monitor.WatchList{Globs: []string{"procwatch"}}), zkstate.WithoutMembership())
+	op, err := zkstate.Open[watchlist.Document](ctx, sess, root,
+		zkstate.WithCreate(watchlist.Document{Globs: []string{"procwatch"}}), zkstate.WithoutMembership())
 	if err != nil {
 		t.Fatal(err)
 	}

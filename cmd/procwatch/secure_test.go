@@ -21,7 +21,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
@@ -60,8 +60,8 @@ func TestSecureBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	editor, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithoutMembership(),
-		zkstate.WithCreate(monitor.WatchList{Globs: []string{name}}),
+	editor, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithoutMembership(),
+		zkstate.WithCreate(watchlist.Document{Globs: []string{name}}),
 		zkstate.WithACLs(zkstate.SecureACLs(zkstate.DigestID("editor", editorPassword), zkstate.DigestID("agent", agentPassword))))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestSecureBinary(t *testing.T) {
 	}
 
 	// It follows the editor.
-	if _, err := editor.Update(ctx, func(w *monitor.WatchList) error { w.Globs = append(w.Globs, "sshd-secure"); return nil }); err != nil {
+	if _, err := editor.Update(ctx, func(w *watchlist.Document) error { w.Globs = append(w.Globs, "sshd-secure"); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("/metrics", `procwatch_glob_processes{glob="sshd-secure"} 0`, 5*time.Second)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/metrics"
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
@@ -270,13 +271,13 @@ type agent struct {
 	// applyMu serializes putting lists in force: the snapshot taken at
 	// join, the events that follow it, and the cache at start.
 	applyMu      sync.Mutex
-	applied      monitor.WatchList
+	applied      watchlist.Document
 	hasApplied   bool
 	cachedVer    int32 // version last written to (or read from) the cache file
 	hasCachedVer bool
 
 	mu        sync.Mutex // guards the fields below, read by scrapes
-	store     *zkstate.Store[monitor.WatchList]
+	store     *zkstate.Store[watchlist.Document]
 	cancelSub func()
 	fromCache *cacheFile // the list read from the cache file at start
 }

@@ -25,7 +25,7 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
@@ -636,8 +636,8 @@ func TestRefusedWithoutAgentCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithoutMembership(),
-		zkstate.WithCreate(monitor.WatchList{Globs: []string{"sshd"}}),
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithoutMembership(),
+		zkstate.WithCreate(watchlist.Document{Globs: []string{"sshd"}}),
 		zkstate.WithACLs(zkstate.SecureACLs(zkstate.DigestID("editor", "pw"), zkstate.DigestID("agent", "pw2"))))
 	if err != nil {
 		t.Fatal(err)

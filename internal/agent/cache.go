@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -17,14 +17,14 @@ import (
 // ({"globs": [...]}), as an operator might write by hand to pre-seed a host,
 // is read too, with an unknown version.
 type cacheFile struct {
-	Root    string            `json:"root,omitempty"`
-	Version int32             `json:"version"`
-	SavedAt time.Time         `json:"saved_at"`
-	Payload monitor.WatchList `json:"payload"`
+	Root    string             `json:"root,omitempty"`
+	Version int32              `json:"version"`
+	SavedAt time.Time          `json:"saved_at"`
+	Payload watchlist.Document `json:"payload"`
 }
 
 // readCache reads a cache file, holding its list to the rules of a payload
-// read from ZooKeeper (documentRules): a file whose list is no watch list is
+// read from ZooKeeper (the rules of watchlist.Document): a file whose list is no watch list is
 // an error, never an empty list. The error wraps fs.ErrNotExist when there
 // is none, which at a first start is normal.
 func readCache(path string) (cacheFile, error) {
@@ -39,7 +39,7 @@ func readCache(path string) (cacheFile, error) {
 		return cacheFile{}, fmt.Errorf("cache file %s: %w", path, err)
 	}
 	if probe.Payload == nil {
-		wl, err := zkstate.Decode[monitor.WatchList](data, documentRules()...)
+		wl, err := zkstate.Decode[watchlist.Document](data)
 		if err != nil {
 			return cacheFile{}, fmt.Errorf("cache file %s: %w", path, err)
 		}

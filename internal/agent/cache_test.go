@@ -10,14 +10,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cache.json")
 	want := cacheFile{Root: "/procwatch", Version: 7, SavedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-		Payload: monitor.WatchList{Globs: []string{"sshd", "cmdline:*java*"}}}
+		Payload: watchlist.Document{Globs: []string{"sshd", "cmdline:*java*"}}}
 	for range 2 { // the second write replaces the first
 		if err := writeCache(path, want); err != nil {
 			t.Fatal(err)

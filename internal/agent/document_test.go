@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -86,7 +86,7 @@ func TestInvalidDocumentsKeepTheLastGoodList(t *testing.T) {
 	}
 
 	tooMany := []string{name}
-	for i := range monitor.MaxGlobs {
+	for i := range watchlist.MaxGlobs {
 		tooMany = append(tooMany, fmt.Sprintf("pw-extra-%d", i))
 	}
 	tooManyDoc, err := json.Marshal(map[string][]string{"globs": tooMany})
@@ -189,7 +189,7 @@ func waitCache(t *testing.T, path string, version int32) {
 // that loadCache ignores it instead of putting an empty list in force.
 func TestCacheRefusesInvalidLists(t *testing.T) {
 	dir := t.TempDir()
-	tooMany := make([]string, monitor.MaxGlobs+1)
+	tooMany := make([]string, watchlist.MaxGlobs+1)
 	for i := range tooMany {
 		tooMany[i] = fmt.Sprintf("g%d", i)
 	}

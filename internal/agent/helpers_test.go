@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -209,7 +209,7 @@ func testRoot(t *testing.T) string {
 }
 
 // operator opens the watch list as procctl does, creating it with globs.
-func operator(t *testing.T, servers, root string, globs ...string) *zkstate.Store[monitor.WatchList] {
+func operator(t *testing.T, servers, root string, globs ...string) *zkstate.Store[watchlist.Document] {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -221,8 +221,8 @@ func operator(t *testing.T, servers, root string, globs ...string) *zkstate.Stor
 	if globs == nil {
 		globs = []string{}
 	}
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root,
-		zkstate.WithCreate(monitor.WatchList{Globs: globs}), zkstate.WithoutMembership())
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, root,
+		zkstate.WithCreate(watchlist.Document{Globs: globs}), zkstate.WithoutMembership())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +231,11 @@ func operator(t *testing.T, servers, root string, globs ...string) *zkstate.Stor
 }
 
 // setGlobs replaces the list through zkstate and returns the new version.
-func setGlobs(t *testing.T, st *zkstate.Store[monitor.WatchList], globs ...string) int32 {
+func setGlobs(t *testing.T, st *zkstate.Store[watchlist.Document], globs ...string) int32 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	v, err := st.Update(ctx, func(w *monitor.WatchList) error {
+	v, err := st.Update(ctx, func(w *watchlist.Document) error {
 		w.Globs = append([]string{}, globs...)
 		return nil
 	})
@@ -246,7 +246,7 @@ func setGlobs(t *testing.T, st *zkstate.Store[monitor.WatchList], globs ...strin
 }
 
 // members lists the ids of the live procwatch instances.
-func members(t *testing.T, st *zkstate.Store[monitor.WatchList]) []string {
+func members(t *testing.T, st *zkstate.Store[watchlist.Document]) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -265,7 +265,7 @@ func members(t *testing.T, st *zkstate.Store[monitor.WatchList]) []string {
 }
 
 // waitMembers waits until the listeners registry holds n procwatch agents.
-func waitMembers(t *testing.T, st *zkstate.Store[monitor.WatchList], n int, timeout time.Duration) []string {
+func waitMembers(t *testing.T, st *zkstate.Store[watchlist.Document], n int, timeout time.Duration) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

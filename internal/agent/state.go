@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/procwatch/procwatch/internal/metrics"
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
@@ -34,15 +34,6 @@ const (
 	sourceChange   = "zookeeper-change"
 	maxJoinBackoff = 30 * time.Second
 )
-
-// documentRules is how the agent reads a watch list, from ZooKeeper and
-// from its cache file alike: strictly (a key twice or in another case is no
-// list) and checked by the document's own rules (monitor.WatchList.Check:
-// "globs" present, at most MaxGlobs). A document failing them is an invalid
-// payload: the list in force stays, and zkstate counts and logs it.
-func documentRules() []zkstate.Option {
-	return []zkstate.Option{zkstate.WithStrictDecoding(), zkstate.WithValidator(monitor.WatchList.Check)}
-}
 
 // loadCache puts the cache file's list in force, so that an agent starting
 // while ZooKeeper is away monitors what it monitored before.
@@ -92,11 +83,13 @@ func (a *agent) join(ctx context.Context) {
 			a.log.Warn("ZooKeeper is not reachable yet; still trying in the background", args...)
 		}
 	}
-	opts := append(documentRules(),
+	// The document's own rules (strict, "globs" present, at most
+	// MaxGlobs) come with watchlist.Document: zkstate applies them.
+	opts := []zkstate.Option{
 		zkstate.WithMember("procwatch", a.cfg.Version),
 		zkstate.WithLogger(a.log.With("component", "zkstate")),
 		zkstate.WithTracerProvider(a.tp),
-	)
+	}
 	if acl := a.cfg.ZKSecurity.OwnACL(); acl != nil {
 		// Only this agent's listener node: the rest of the tree is the
 		// editor's, created by procctl init.
@@ -105,7 +98,7 @@ func (a *agent) join(ctx context.Context) {
 	opts = append(opts, a.cfg.storeOptions...)
 	backoff := 500 * time.Millisecond
 	for {
-		store, err := zkstate.Open[monitor.WatchList](ctx, a.sess, a.cfg.Path, opts...)
+		store, err := zkstate.Open[watchlist.Document](ctx, a.sess, a.cfg.Path, opts...)
 		if err == nil {
 			a.follow(ctx, store)
 			return
@@ -135,10 +128,10 @@ func (a *agent) join(ctx context.Context) {
 // follow subscribes to the list's changes and puts the current one in force.
 // applyMu is held across Subscribe and the snapshot, so that an event
 // arriving meanwhile waits and is applied after the snapshot it follows.
-func (a *agent) follow(ctx context.Context, store *zkstate.Store[monitor.WatchList]) {
+func (a *agent) follow(ctx context.Context, store *zkstate.Store[watchlist.Document]) {
 	a.applyMu.Lock()
 	defer a.applyMu.Unlock()
-	snap, cancel := store.Subscribe(func(ev zkstate.Event[monitor.WatchList]) { a.onEvent(ctx, ev) })
+	snap, cancel := store.Subscribe(func(ev zkstate.Event[watchlist.Document]) { a.onEvent(ctx, ev) })
 	a.mu.Lock()
 	a.store, a.cancelSub = store, cancel
 	a.mu.Unlock()
@@ -166,7 +159,7 @@ func (a *agent) follow(ctx context.Context, store *zkstate.Store[monitor.WatchLi
 
 // onEvent puts a changed list in force at once, not at the next scan or
 // scrape, so /metrics shows the new list within the second.
-func (a *agent) onEvent(ctx context.Context, ev zkstate.Event[monitor.WatchList]) {
+func (a *agent) onEvent(ctx context.Context, ev zkstate.Event[watchlist.Document]) {
 	a.applyMu.Lock()
 	defer a.applyMu.Unlock()
 	ctx, span := a.startRematch(ctx, sourceChange, ev.ToVersion)
@@ -195,7 +188,7 @@ func (a *agent) startRematch(ctx context.Context, source string, version int32) 
 
 // apply puts list in force (re-matching at once), records it in the cache
 // file and marks the agent ready. The caller holds applyMu.
-func (a *agent) apply(ctx context.Context, span trace.Span, list monitor.WatchList, version int32) {
+func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Document, version int32) {
 	if !a.hasApplied || !slices.Equal(list.Globs, a.applied.Globs) {
 		res, err := a.col.SetGlobs(ctx, list.Globs)
 		for _, g := range res.InvalidGlobs {

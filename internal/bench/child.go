@@ -18,7 +18,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 // ChildEnv names the environment variable that makes RunChild run one of
@@ -97,7 +97,7 @@ func childExporter() error {
 				time.Sleep(50 * time.Millisecond)
 				continue
 			}
-			var w monitor.WatchList
+			var w watchlist.Document
 			if json.Unmarshal(data, &w) == nil {
 				globs.Store(&w.Globs)
 			}

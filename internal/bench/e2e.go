@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 // e2eGlobs is the list in force when the end-to-end trials start.
@@ -34,14 +34,14 @@ func endToEnd(ctx context.Context, e *env) (sectionResult, error) {
 	servers := cl.Servers()
 	root, rawPath := "/bench/e2e", "/bench/e2e-raw"
 
-	sd, err := startSides(ctx, e, bin, servers, root, rawPath, monitor.WatchList{Globs: e2eGlobs}, "procwatch-bench-e2e-")
+	sd, err := startSides(ctx, e, bin, servers, root, rawPath, watchlist.Document{Globs: e2eGlobs}, "procwatch-bench-e2e-")
 	if err != nil {
 		return res, err
 	}
 	defer sd.close()
 	agent, floor, sc := sd.agent, sd.floor, sd.sc
 	// The floor's CLI writes the whole list: keep the one it last wrote.
-	rawList := monitor.WatchList{Globs: append([]string(nil), e2eGlobs...)}
+	rawList := watchlist.Document{Globs: append([]string(nil), e2eGlobs...)}
 
 	zkFlag := strings.Join(servers, ",")
 	trials := 50

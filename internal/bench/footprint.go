@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 )
 
 // footprintSection is section 6: a running agent watching the 2,000 live
@@ -32,7 +32,7 @@ func footprintSection(ctx context.Context, e *env) (sectionResult, error) {
 	}
 	servers := cl.Servers()
 	root, rawPath := "/bench/footprint", "/bench/footprint-raw"
-	list := monitor.WatchList{Globs: sl.globs}
+	list := watchlist.Document{Globs: sl.globs}
 
 	sd, err := startSides(ctx, e, bin, servers, root, rawPath, list, "procwatch-bench-fp-")
 	if err != nil {

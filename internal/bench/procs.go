@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -166,15 +166,15 @@ type sides struct {
 // startSides writes list to the agent's root (through zkstate) and to the
 // floor's raw node, then starts the agent binary and the floor's exporter
 // on them, logging under a temporary directory named with logPrefix.
-func startSides(ctx context.Context, e *env, bin string, servers []string, root, rawPath string, list monitor.WatchList, logPrefix string) (*sides, error) {
+func startSides(ctx context.Context, e *env, bin string, servers []string, root, rawPath string, list watchlist.Document, logPrefix string) (*sides, error) {
 	globs := append([]string(nil), list.Globs...)
 	sess, err := connectSession(ctx, servers)
 	if err != nil {
 		return nil, err
 	}
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithCreate(monitor.WatchList{Globs: globs}), zkstate.WithoutMembership())
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithCreate(watchlist.Document{Globs: globs}), zkstate.WithoutMembership())
 	if err == nil {
-		_, err = st.Update(ctx, func(w *monitor.WatchList) error { w.Globs = globs; return nil })
+		_, err = st.Update(ctx, func(w *watchlist.Document) error { w.Globs = globs; return nil })
 		_ = st.Close()
 	}
 	sess.Close()
@@ -185,7 +185,7 @@ func startSides(ctx context.Context, e *env, bin string, servers []string, root,
 	if err != nil {
 		return nil, err
 	}
-	data, _ := json.Marshal(monitor.WatchList{Globs: globs})
+	data, _ := json.Marshal(watchlist.Document{Globs: globs})
 	if err = ensurePath(raw, rawPath); err == nil {
 		_, err = raw.Set(rawPath, data, -1)
 	}

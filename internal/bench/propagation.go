@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
@@ -20,8 +20,8 @@ import (
 // glob of per trial: a list of realistic size, the same bytes on both sides.
 const propGlobs = 50
 
-func propDoc(trial int) monitor.WatchList {
-	w := monitor.WatchList{Globs: make([]string, propGlobs)}
+func propDoc(trial int) watchlist.Document {
+	w := watchlist.Document{Globs: make([]string, propGlobs)}
 	for i := range w.Globs {
 		w.Globs[i] = fmt.Sprintf("service-%02d*", i)
 	}
@@ -136,7 +136,7 @@ func openZkstateSide(ctx context.Context, cl *zktest.Cluster, root string, n int
 	if err != nil {
 		return nil, err
 	}
-	writer, err := zkstate.Open[monitor.WatchList](ctx, wsess, root, zkstate.WithCreate(propDoc(0)), zkstate.WithoutMembership())
+	writer, err := zkstate.Open[watchlist.Document](ctx, wsess, root, zkstate.WithCreate(propDoc(0)), zkstate.WithoutMembership())
 	if err != nil {
 		wsess.Close()
 		return nil, err
@@ -145,7 +145,7 @@ func openZkstateSide(ctx context.Context, cl *zktest.Cluster, root string, n int
 	_, info := writer.DirtyRead()
 	p.version = info.Version
 	p.write = func(ctx context.Context, k int) (int32, error) {
-		return writer.Update(ctx, func(w *monitor.WatchList) error {
+		return writer.Update(ctx, func(w *watchlist.Document) error {
 			*w = propDoc(k)
 			return nil
 		})
@@ -156,12 +156,12 @@ func openZkstateSide(ctx context.Context, cl *zktest.Cluster, root string, n int
 		if err != nil {
 			return err
 		}
-		st, err := zkstate.Open[monitor.WatchList](ctx, sess, root, zkstate.WithMember("bench", "0"))
+		st, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithMember("bench", "0"))
 		if err != nil {
 			sess.Close()
 			return err
 		}
-		_, cancel := st.Subscribe(func(ev zkstate.Event[monitor.WatchList]) { p.cur.Load().record(i, ev.ToVersion) })
+		_, cancel := st.Subscribe(func(ev zkstate.Event[watchlist.Document]) { p.cur.Load().record(i, ev.ToVersion) })
 		recv[i] = func() { cancel(); _ = st.Close(); sess.Close() }
 		return nil
 	})
@@ -234,7 +234,7 @@ func openRawSide(ctx context.Context, cl *zktest.Cluster, path string, n int, de
 			for {
 				data, st, ch, err := c.GetW(path)
 				if err == nil && decode {
-					var w monitor.WatchList
+					var w watchlist.Document
 					err = json.Unmarshal(data, &w)
 				}
 				if err != nil {

@@ -9,13 +9,13 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // Sinks keep the compiler from dropping the reads being measured.
 var (
-	sinkList monitor.WatchList
+	sinkList watchlist.Document
 	sinkInfo zkstate.Info
 	sinkErr  error
 	sinkDur  time.Duration
@@ -49,7 +49,7 @@ func readsSection(ctx context.Context, e *env) (sectionResult, error) {
 		return res, err
 	}
 	defer sess.Close()
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, "/bench/reads", zkstate.WithCreate(propDoc(0)))
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, "/bench/reads", zkstate.WithCreate(propDoc(0)))
 	if err != nil {
 		return res, err
 	}
@@ -58,7 +58,7 @@ func readsSection(ctx context.Context, e *env) (sectionResult, error) {
 	// The floor of a local read that says how fresh it is: one atomic
 	// pointer load and one monotonic clock read, as any such read needs.
 	type snap struct {
-		value   monitor.WatchList
+		value   watchlist.Document
 		version int32
 	}
 	var cur atomic.Pointer[snap]
@@ -148,7 +148,7 @@ func consistentReads(ctx context.Context, servers []string, pairs int) (cr, raw,
 		return nil, nil, nil, err
 	}
 	defer sess.Close()
-	st, err := zkstate.Open[monitor.WatchList](ctx, sess, "/bench/reads", zkstate.WithCreate(propDoc(0)), zkstate.WithoutMembership())
+	st, err := zkstate.Open[watchlist.Document](ctx, sess, "/bench/reads", zkstate.WithCreate(propDoc(0)), zkstate.WithoutMembership())
 	if err != nil {
 		return nil, nil, nil, err
 	}

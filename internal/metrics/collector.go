@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/pattern"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
@@ -211,7 +212,7 @@ func isCanceled(err error) bool {
 // countInvalid counts the invalid globs that were not already in the list in
 // force, so that re-applying the same list (from the cache file, then from
 // ZooKeeper) does not count its invalid globs twice.
-func (c *Collector) countInvalid(errs []*monitor.GlobError) {
+func (c *Collector) countInvalid(errs []*pattern.Error) {
 	c.invalidMu.Lock()
 	defer c.invalidMu.Unlock()
 	next := make(map[string]struct{}, len(errs))

@@ -24,14 +24,6 @@ func ExampleCompile() {
 	}
 	fmt.Println(m.MatchingGlobs(monitor.TargetOf(&p)))
 	// Output:
-	// monitor: invalid glob "[oops": glob: syntax error at 5: unexpected end of input
+	// invalid glob "[oops": glob: syntax error at 5: unexpected end of input
 	// [kube-controller-manager* /usr/local/bin/* cmdline:*--leader-elect*]
-}
-
-func ExampleWatchList_Validate() {
-	err := monitor.WatchList{Globs: []string{"nginx", "{a,b", ""}}.Validate()
-	fmt.Println(err)
-	// Output:
-	// monitor: invalid glob "{a,b": glob: syntax error at 4: unclosed `{`
-	// monitor: invalid glob "": empty pattern
 }

@@ -2,12 +2,13 @@ package monitor
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/gobwas/glob"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/procwatch/procwatch/internal/pattern"
 )
 
 func TestMatcher(t *testing.T) {
@@ -63,49 +64,27 @@ func TestMatcher(t *testing.T) {
 }
 
 func TestCompileReportsInvalidGlobs(t *testing.T) {
-	m, errs := Compile([]string{"ok*", "[", "ok*", "[", "{a,b", "", "cmdline:", "bad\nline", "\xff", strings.Repeat("a", MaxGlobLen+1), "/usr/sbin/*"})
+	m, errs := Compile([]string{"ok*", "[", "ok*", "[", "{a,b", "", "cmdline:", "bad\nline", "\xff", strings.Repeat("a", pattern.MaxLen+1), "/usr/sbin/*"})
 	if diff := cmp.Diff([]string{"ok*", "/usr/sbin/*"}, m.Globs()); diff != "" {
 		t.Errorf("Globs() mismatch (-want +got):\n%s", diff)
 	}
 	var got []string
 	for _, e := range errs {
 		got = append(got, e.Glob)
-		if !errors.Is(e, ErrInvalidGlob) {
-			t.Errorf("errors.Is(%v, ErrInvalidGlob) = false", e)
+		if !errors.Is(e, pattern.ErrInvalid) {
+			t.Errorf("errors.Is(%v, pattern.ErrInvalid) = false", e)
 		}
-		if !strings.Contains(e.Error(), "monitor: invalid glob") {
+		if !strings.Contains(e.Error(), "invalid glob") {
 			t.Errorf("error %q does not say what is wrong", e)
 		}
 	}
-	want := []string{"[", "{a,b", "", "cmdline:", "bad\nline", "\xff", strings.Repeat("a", MaxGlobLen+1)}
+	want := []string{"[", "{a,b", "", "cmdline:", "bad\nline", "\xff", strings.Repeat("a", pattern.MaxLen+1)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("invalid globs mismatch (-want +got):\n%s", diff)
 	}
 	var syn *glob.SyntaxError
 	if !errors.As(errs[0], &syn) {
 		t.Errorf("the syntax error of %q is not a *glob.SyntaxError: %v", errs[0].Glob, errs[0])
-	}
-}
-
-func TestValidateGlob(t *testing.T) {
-	for _, s := range []string{"nginx", "kube-*", "/usr/sbin/*", "/opt/**/java", "cmdline:*-jar*", "{a,b}", "[a-z]*", "a b", "ünïcödé"} {
-		if err := ValidateGlob(s); err != nil {
-			t.Errorf("ValidateGlob(%q) = %v, want nil", s, err)
-		}
-	}
-	for _, s := range []string{"", "[", "{", "[]", "cmdline:", "cmdline:[", "a\tb", "\x00", "\xc3"} {
-		err := ValidateGlob(s)
-		if err == nil {
-			t.Errorf("ValidateGlob(%q) = nil, want an error", s)
-			continue
-		}
-		var ge *GlobError
-		if !errors.As(err, &ge) || ge.Glob != s {
-			t.Errorf("ValidateGlob(%q) = %v, want a *GlobError naming it", s, err)
-		}
-		if !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
-			t.Errorf("ValidateGlob(%q) = %q, which does not name the glob", s, err)
-		}
 	}
 }
 
@@ -128,23 +107,4 @@ func TestAppendMatchesDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { dst = m.AppendMatches(dst[:0], target) }); n != 0 {
 		t.Errorf("AppendMatches allocates %v times per call, want 0", n)
 	}
-}
-
-// FuzzValidateGlob checks that no pattern panics, and that ValidateGlob and
-// Compile agree, so that what procctl accepts is what the agent uses.
-func FuzzValidateGlob(f *testing.F) {
-	for _, s := range []string{"nginx", "kube-*", "/usr/sbin/*", "/opt/**/java", "cmdline:*-jar*", "{a,b}", "[a-z]*",
-		"[", "{", "\\", "[!]", "**/", "cmdline:", "a/**", "{**/,}x", "[\\]]", "{a,{b,c}}", "?"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		err := ValidateGlob(s)
-		m, errs := Compile([]string{s})
-		if (err == nil) != (len(errs) == 0) || (err == nil) != (m.Len() == 1) {
-			t.Fatalf("ValidateGlob(%q) = %v but Compile gave %d globs and errors %v", s, err, m.Len(), errs)
-		}
-		if err == nil {
-			m.AppendMatches(nil, Target{Name: s, Exe: "/" + s, Cmdline: s})
-		}
-	})
 }

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/procwatch/procwatch/internal/pattern"
 )
 
 // tracerName is the instrumentation scope of the package's spans.
@@ -30,7 +32,7 @@ type ScanResult struct {
 	// order, including those that match nothing.
 	Globs []GlobStats
 	// InvalidGlobs are the globs of the list in force that were skipped.
-	InvalidGlobs []*GlobError
+	InvalidGlobs []*pattern.Error
 	// Scanned is the number of processes looked at.
 	Scanned int
 	// Matched is the number of distinct processes matching at least one
@@ -64,7 +66,7 @@ type Monitor struct {
 
 	mu      sync.Mutex // serializes scans and glob changes
 	matcher *Matcher
-	invalid []*GlobError
+	invalid []*pattern.Error
 	tracker tracker
 
 	latest atomic.Pointer[ScanResult]

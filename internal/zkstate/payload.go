@@ -20,7 +20,7 @@ func decodePayload[T any](data []byte, validate func(T) error, strict bool) (T, 
 	if err := json.Unmarshal(data, &v); err != nil {
 		return invalid(err)
 	}
-	if strict {
+	if strict || isStrictDocument[T]() {
 		if err := checkStrict(data, reflect.TypeFor[T]()); err != nil {
 			return invalid(err)
 		}
@@ -56,18 +56,56 @@ func Decode[T any](data []byte, opts ...Option) (T, error) {
 	return decodePayload(data, validate, o.strict)
 }
 
-// validatorOf returns the WithValidator function of o, checking that it
-// takes a T.
+// Checker is a payload type with rules of its own beyond fitting the type
+// (a field that must be present, a bound on a list). Every Store of such a
+// T, and Decode, apply Check to each document read or written, before any
+// WithValidator: a document failing it is an invalid payload. The rules then
+// live with the type, and no program that opens the Store can forget them.
+type Checker interface{ Check() error }
+
+// StrictDocument is a payload type whose documents are always decoded as
+// WithStrictDecoding decodes them, whoever opens the Store: a document
+// people and other tools write by hand says so itself. The method is a
+// marker; it is never called.
+type StrictDocument interface{ DecodeStrictly() }
+
+// isStrictDocument reports whether T declares itself a StrictDocument.
+func isStrictDocument[T any]() bool {
+	_, ok := any(*new(T)).(StrictDocument)
+	return ok
+}
+
+// validatorOf returns the rules a T is held to: its own Check (see
+// Checker), then the WithValidator function of o, checking that it takes a
+// T.
 func validatorOf[T any](o options) (func(T) error, error) {
-	if o.validator == nil {
-		return nil, nil
+	var user func(T) error
+	if o.validator != nil {
+		f, ok := o.validator.(func(T) error)
+		if !ok {
+			var zero T
+			return nil, fmt.Errorf("zkstate: WithValidator for %T given for a %T", o.validator, zero)
+		}
+		user = f
 	}
-	f, ok := o.validator.(func(T) error)
-	if !ok {
-		var zero T
-		return nil, fmt.Errorf("zkstate: WithValidator for %T given for a %T", o.validator, zero)
+	if _, ok := any(*new(T)).(Checker); !ok {
+		return user, nil
 	}
-	return f, nil
+	return func(v T) (err error) {
+		// A Check with a pointer receiver may meet the nil of "null".
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("the document's Check panicked: %v", r)
+			}
+		}()
+		if err := any(v).(Checker).Check(); err != nil {
+			return err
+		}
+		if user != nil {
+			return user(v)
+		}
+		return nil
+	}, nil
 }
 
 // encodePayload encodes v, carrying over from base the top-level fields T

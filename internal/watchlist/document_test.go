@@ -1,4 +1,4 @@
-package monitor
+package watchlist
 
 import (
 	"encoding/json"
@@ -8,17 +8,19 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/procwatch/procwatch/internal/pattern"
 )
 
-func TestWatchListJSON(t *testing.T) {
-	var w WatchList
+func TestDocumentJSON(t *testing.T) {
+	var w Document
 	if err := json.Unmarshal([]byte(`{"globs": ["systemd*", "rsync*"], "future": 1}`), &w); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(WatchList{Globs: []string{"systemd*", "rsync*"}}, w); diff != "" {
+	if diff := cmp.Diff(Document{Globs: []string{"systemd*", "rsync*"}}, w); diff != "" {
 		t.Errorf("decoded mismatch (-want +got):\n%s", diff)
 	}
-	out, err := json.Marshal(WatchList{Globs: []string{"a"}})
+	out, err := json.Marshal(Document{Globs: []string{"a"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +29,7 @@ func TestWatchListJSON(t *testing.T) {
 	}
 }
 
-func TestWatchListCheck(t *testing.T) {
+func TestDocumentCheck(t *testing.T) {
 	atLimit := make([]string, MaxGlobs)
 	for i := range atLimit {
 		atLimit[i] = fmt.Sprintf("g%d", i)
@@ -43,12 +45,12 @@ func TestWatchListCheck(t *testing.T) {
 		{"null globs", `{"globs": null}`, ErrGlobsMissing},
 		{"null document", `null`, ErrGlobsMissing},
 		{"a typo", `{"glob": ["sshd"]}`, ErrGlobsMissing},
-		{"at the limit", mustJSON(t, WatchList{Globs: atLimit}), nil},
-		{"one beyond", mustJSON(t, WatchList{Globs: append(atLimit, "one-more")}), &TooManyGlobsError{N: MaxGlobs + 1}},
-		{"duplicates count", mustJSON(t, WatchList{Globs: append(atLimit, "g0")}), &TooManyGlobsError{N: MaxGlobs + 1}},
+		{"at the limit", mustJSON(t, Document{Globs: atLimit}), nil},
+		{"one beyond", mustJSON(t, Document{Globs: append(atLimit, "one-more")}), &TooManyGlobsError{N: MaxGlobs + 1}},
+		{"duplicates count", mustJSON(t, Document{Globs: append(atLimit, "g0")}), &TooManyGlobsError{N: MaxGlobs + 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var w WatchList
+			var w Document
 			if err := json.Unmarshal([]byte(tt.in), &w); err != nil {
 				t.Fatal(err)
 			}
@@ -90,21 +92,21 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-func TestWatchListValidate(t *testing.T) {
-	if err := (WatchList{}).Validate(); !errors.Is(err, ErrGlobsMissing) {
-		t.Errorf("WatchList{}.Validate() = %v, want ErrGlobsMissing", err)
+func TestDocumentValidate(t *testing.T) {
+	if err := (Document{}).Validate(); !errors.Is(err, ErrGlobsMissing) {
+		t.Errorf("Document{}.Validate() = %v, want ErrGlobsMissing", err)
 	}
-	for _, ok := range []WatchList{{Globs: []string{}}, {Globs: []string{"nginx", "/usr/sbin/*", "cmdline:*x*", "nginx"}}} {
+	for _, ok := range []Document{{Globs: []string{}}, {Globs: []string{"nginx", "/usr/sbin/*", "cmdline:*x*", "nginx"}}} {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("%+v.Validate() = %v, want nil", ok, err)
 		}
 	}
-	err := WatchList{Globs: []string{"good", "[bad", "also good", "{worse", "[bad"}}.Validate()
+	err := Document{Globs: []string{"good", "[bad", "also good", "{worse", "[bad"}}.Validate()
 	if err == nil {
 		t.Fatal("Validate() = nil, want an error")
 	}
-	if !errors.Is(err, ErrInvalidGlob) {
-		t.Errorf("errors.Is(%v, ErrInvalidGlob) = false", err)
+	if !errors.Is(err, pattern.ErrInvalid) {
+		t.Errorf("errors.Is(%v, pattern.ErrInvalid) = false", err)
 	}
 	msg := err.Error()
 	for _, g := range []string{`"[bad"`, `"{worse"`} {
@@ -114,5 +116,23 @@ func TestWatchListValidate(t *testing.T) {
 	}
 	if strings.Count(msg, `"[bad"`) != 1 || strings.Contains(msg, "good") {
 		t.Errorf("error %q should name each invalid glob once and no valid one", msg)
+	}
+}
+
+func TestInvalidGlobsErrorNamesEachGlob(t *testing.T) {
+	err := ValidateGlobs([]string{"ok", "[", "[", ""})
+	var ie *InvalidGlobsError
+	if !errors.As(err, &ie) {
+		t.Fatalf("ValidateGlobs = %v, want an *InvalidGlobsError", err)
+	}
+	var got []string
+	for _, pe := range ie.Globs {
+		got = append(got, pe.Glob)
+	}
+	if diff := cmp.Diff([]string{"[", ""}, got); diff != "" {
+		t.Errorf("invalid globs (-want +got):\n%s", diff)
+	}
+	if ValidateGlobs([]string{"ok", "/usr/sbin/*"}) != nil {
+		t.Error("ValidateGlobs of valid globs is not nil")
 	}
 }
