@@ -17,7 +17,7 @@ import (
 // zkstate's sentinel errors become sentences for people. Commands return
 // errors; they never print them or choose an exit code themselves.
 
-// Exit codes of DESIGN.md ("Operator CLI"). The line between 1 and 2: exit 2
+// Exit codes of procctl, as its help and the README state them. The line between 1 and 2: exit 2
 // means the command line (or the text the operator typed in edit) is wrong
 // whatever ZooKeeper holds, so a script knows retrying cannot help and
 // nothing was written; exit 1 means the command was well formed but failed

@@ -31,6 +31,7 @@ type ProcCPU struct {
 	Percent float64
 }
 
+// String is the summary as one line of the report.
 func (l LoadSummary) String() string {
 	s := fmt.Sprintf("load average (1 min) %.1f–%.1f, mean %.1f; all CPUs %.0f%% busy", l.LoadMin, l.LoadMax, l.LoadMean, 100*l.Busy)
 	if len(l.Others) > 0 {

@@ -26,6 +26,7 @@ var ErrGlobsMissing = errors.New(`"globs" is missing or null: the payload must h
 // TooManyGlobsError is a payload holding more than MaxGlobs globs.
 type TooManyGlobsError struct{ N int }
 
+// Error says how many globs there are and what the limit is.
 func (e *TooManyGlobsError) Error() string {
 	return fmt.Sprintf("%d globs in one payload, more than the limit of %d", e.N, MaxGlobs)
 }

@@ -65,10 +65,14 @@ type InvalidPayloadError struct {
 	// Version is the payload node's version, -1 for a document that was
 	// never stored (one a write was refused for).
 	Version int32
-	Raw     []byte
-	Reason  error
+	// Raw is the document exactly as stored, for a tool to show or repair.
+	Raw []byte
+	// Reason says why it is invalid: a JSON error, a strict-decoding
+	// error, or what the type's rules or the validator returned.
+	Reason error
 }
 
+// Error names the version, when known, and why it is invalid.
 func (e *InvalidPayloadError) Error() string {
 	if e.Version < 0 {
 		return fmt.Sprintf("zkstate: invalid payload: %v", e.Reason)
