@@ -1,0 +1,109 @@
+// Package proctest starts real processes for tests: copies of sleep under
+// names of the test's choosing, so that a glob matches them and nothing
+// else on the host, settled before they are looked at.
+package proctest
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Sleeper copies the host's sleep binary to a temporary directory under
+// name and returns its path. The test fails, saying how to get one, when
+// the host has no sleep.
+func Sleeper(t testing.TB, name string) string {
+	t.Helper()
+	return SleeperIn(t, t.TempDir(), name)
+}
+
+// SleeperIn is Sleeper in dir; a copy already there is reused.
+func SleeperIn(t testing.TB, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatalf("no sleep binary to copy (%v): install it with apt-get install coreutils", err)
+	}
+	copyExecutable(t, sleep, path)
+	return path
+}
+
+// Start starts n processes of the executable at path, each sleeping for
+// five minutes, waits until each has settled (see Settle) and stops and
+// reaps them when the test ends. The returned func does that sooner; a
+// zombie still shows in /proc, so they are reaped, not only killed.
+func Start(t testing.TB, path string, n int) (cmds []*exec.Cmd, kill func()) {
+	t.Helper()
+	for range n {
+		cmd := exec.Command(path, "300")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	killed := false
+	kill = func() {
+		if killed {
+			return
+		}
+		killed = true
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+		}
+		for _, c := range cmds {
+			_ = c.Wait()
+		}
+	}
+	t.Cleanup(kill)
+	Settle(t, cmds...)
+	return cmds, kill
+}
+
+// Settle waits (up to 5 s) until each process runs its own executable and
+// sleeps: before exec it is a copy of the test binary, and until sleep
+// reaches its nanosleep the dynamic loader is still mapping libraries, so
+// its name, fds, rss and vsize are still moving.
+func Settle(t testing.TB, cmds ...*exec.Cmd) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, cmd := range cmds {
+		pidDir := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid))
+		want := cmd.Path
+		for {
+			exe, _ := os.Readlink(filepath.Join(pidDir, "exe"))
+			wchan, _ := os.ReadFile(filepath.Join(pidDir, "wchan"))
+			if exe == want && strings.Contains(string(wchan), "sleep") || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond) // /proc offers no event for this
+		}
+	}
+}
+
+func copyExecutable(t testing.TB, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
