@@ -46,7 +46,7 @@ func invalidDocs(t *testing.T) []struct{ doc, reason string } {
 		{`{"globs": ["sshd"], "globs": []}`, `duplicate key "globs" at the top level`},
 		{string(tooMany), "2001 globs in one payload, more than the limit of 2000"},
 		{`{"globs": [1`, "not valid JSON: line 1, column 13: unexpected end of JSON input"},
-		{`{"globs": "sshd"}`, `not a procwatch document like {"globs": ["sshd"]}: line 1, column 17: cannot unmarshal string`},
+		{`{"globs": "sshd"}`, `not a procwatch document like {"globs": ["sshd"]}: line 1, column 17: "globs" must be an array of strings, not a string`},
 	}
 }
 
