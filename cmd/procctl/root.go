@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/zkopts"
+	"github.com/procwatch/procwatch/internal/zkpath"
 )
 
 // Defaults and environment variables shared with the agent (DESIGN.md).
@@ -131,8 +131,8 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 	if strings.Trim(g.zk, ", ") == "" {
 		return bad("--zk is empty: give ZooKeeper servers as host:port, comma separated")
 	}
-	if !strings.HasPrefix(g.path, "/") || path.Clean(g.path) != g.path || g.path == "/" {
-		return bad("--path %q must be an absolute znode path below /, without a trailing slash, like %s", g.path, defaultPath)
+	if err := zkpath.ValidateRoot(g.path); err != nil {
+		return bad("--path: %v", err)
 	}
 	if g.timeout <= 0 {
 		return bad("--timeout must be positive, got %s", g.timeout)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,10 +16,12 @@ import (
 	"time"
 
 	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
 	"github.com/procwatch/procwatch/internal/zkopts"
+	"github.com/procwatch/procwatch/internal/zkpath"
 )
 
 // version and revision are set at release builds with
@@ -158,8 +161,21 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 	if len(servers) == 0 {
 		return agent.Config{}, errors.New("--zk: no ZooKeeper server given")
 	}
-	if !strings.HasPrefix(o.path, "/") || o.path == "/" || strings.HasSuffix(o.path, "/") {
-		return agent.Config{}, fmt.Errorf("--path %q: want an absolute znode path below /, without a trailing slash", o.path)
+	if err := zkpath.ValidateRoot(o.path); err != nil {
+		return agent.Config{}, fmt.Errorf("--path: %w", err)
+	}
+	// The web settings are checked before anything starts: a typo in them
+	// is a configuration error (exit 2, which the systemd unit does not
+	// restart), not a failure to retry every few seconds for ever.
+	for _, addr := range o.listen {
+		if err := checkListenAddress(addr); err != nil {
+			return agent.Config{}, fmt.Errorf("--web.listen-address %q: %w", addr, err)
+		}
+	}
+	if o.webConfig != "" {
+		if err := web.Validate(o.webConfig); err != nil {
+			return agent.Config{}, fmt.Errorf("--web.config.file %q: %w", o.webConfig, err)
+		}
 	}
 	if o.sessionTimeout <= 0 {
 		return agent.Config{}, fmt.Errorf("--session-timeout %s: must be positive", o.sessionTimeout)
@@ -187,4 +203,18 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		Revision:        revision,
 		Logger:          promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
 	}, nil
+}
+
+// checkListenAddress refuses an address the HTTP server could never listen
+// on, such as "bogus" or ":http-alt-typo", while leaving a busy port to the
+// server itself (that is an operational failure, exit 1).
+func checkListenAddress(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, such as :9256 (%w)", err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("port %q: %w", port, err)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,13 @@ func TestFlags(t *testing.T) {
 		return c
 	}
 	dir := t.TempDir()
+	webYML, badYML := filepath.Join(dir, "web.yml"), filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(badYML, []byte("tls_server_config: {cert_file: /nonexistent}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(webYML, []byte("basic_auth_users: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	auth, openAuth := filepath.Join(dir, "auth"), filepath.Join(dir, "open-auth")
 	for _, p := range []string{auth, openAuth} {
 		if err := os.WriteFile(p, []byte("agent:s3cret\n"), 0o600); err != nil {
@@ -71,11 +79,11 @@ func TestFlags(t *testing.T) {
 		{
 			name: "every flag",
 			args: []string{"--zk", "a:1, b:2", "--path", "/pw", "--web.listen-address", "127.0.0.1:1,[::1]:2",
-				"--web.config.file", "web.yml", "--cache-file", "/var/cache/pw", "--session-timeout", "3s",
+				"--web.config.file", webYML, "--cache-file", "/var/cache/pw", "--session-timeout", "3s",
 				"--path.procfs", "/host/proc", "--scan-interval", "0", "--log.level", "debug", "--log.format", "json"},
 			want: agent.Config{
 				Servers: []string{"a:1", "b:2"}, Path: "/pw", ListenAddresses: []string{"127.0.0.1:1", "[::1]:2"},
-				WebConfigFile: "web.yml", CacheFile: "/var/cache/pw", SessionTimeout: 3 * time.Second,
+				WebConfigFile: webYML, CacheFile: "/var/cache/pw", SessionTimeout: 3 * time.Second,
 				ProcfsRoot: "/host/proc",
 			},
 		},
@@ -116,7 +124,12 @@ func TestFlags(t *testing.T) {
 		{name: "argument", args: []string{"extra"}, wantCode: 2},
 		{name: "bad level", args: []string{"--log.level", "loud"}, wantCode: 2},
 		{name: "bad format", args: []string{"--log.format", "xml"}, wantCode: 2},
-		{name: "relative path", args: []string{"--path", "procwatch"}, wantCode: 2},
+		{name: "relative path", args: []string{"--path", "procwatch"}, wantCode: 2, wantErr: "does not start with /"},
+		{name: "empty path segment", args: []string{"--path", "/a//b"}, wantCode: 2, wantErr: `invalid root path "/a//b": it holds an empty segment`},
+		{name: "missing web config", args: []string{"--web.config.file", filepath.Join(dir, "nope.yml")}, wantCode: 2, wantErr: "--web.config.file"},
+		{name: "invalid web config", args: []string{"--web.config.file", badYML}, wantCode: 2, wantErr: "--web.config.file " + strconv.Quote(badYML)},
+		{name: "bogus listen address", args: []string{"--web.listen-address", "bogus"}, wantCode: 2, wantErr: `--web.listen-address "bogus": want host:port`},
+		{name: "bogus listen port", args: []string{"--web.listen-address", ":nine"}, wantCode: 2, wantErr: `port "nine"`},
 		{name: "empty zk", env: map[string]string{"PROCWATCH_ZK": " , "}, wantCode: 2},
 		{name: "bad duration", args: []string{"--session-timeout", "soon"}, wantCode: 2},
 	} {

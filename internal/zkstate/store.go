@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/procwatch/procwatch/internal/zkpath"
 )
 
 const tracerName = "github.com/procwatch/procwatch/internal/zkstate"
@@ -117,8 +117,8 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 			return nil, fmt.Errorf("zkstate: WithCreate value of type %T given to a Store of %T", o.initial, zero)
 		}
 	}
-	if !strings.HasPrefix(root, "/") || path.Clean(root) != root || root == "/" {
-		return nil, fmt.Errorf("zkstate: root %q must be an absolute ZooKeeper path below /, without a trailing slash", root)
+	if err := zkpath.ValidateRoot(root); err != nil {
+		return nil, fmt.Errorf("zkstate: %w", err)
 	}
 	tp := o.tracerProvider
 	if tp == nil {
