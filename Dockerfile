@@ -1,7 +1,8 @@
 # procwatch image: the agent (the entrypoint) and procctl, as static binaries
 # on a distroless base, running as a non-root user.
 #
-#   docker build -t procwatch --build-arg VERSION=$(git describe --always) .
+#   docker build -t procwatch --build-arg VERSION=$(git describe --tags --always --dirty) \
+#     --build-arg REVISION=$(git rev-parse HEAD) .
 #   docker run --rm --pid=host -v /proc:/host/proc:ro -p 9256:9256 \
 #     -e PROCWATCH_ZK=zk1:2181 procwatch --path.procfs=/host/proc
 #   docker run --rm --entrypoint procctl -e PROCWATCH_ZK=zk1:2181 procwatch globs list

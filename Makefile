@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # env inside sudo: sudo drops the caller's environment.
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: all deps build test lint vet fmt-check bench fuzz chaos run demo clean
+.PHONY: all deps build demo-build test lint vet fmt-check bench fuzz chaos run demo clean
 
 all: build
 
@@ -36,9 +36,24 @@ deps:
 		if [ -n "$$need_prom" ]; then $(APT) install --no-install-recommends prometheus; fi; \
 	fi
 
-# Builds every command under cmd/ into bin/; nothing to do until one exists.
+# The version and revision the binaries report (procwatch_build_info, the
+# member info, the start-up log), taken from git: a toolchain run with
+# GOFLAGS=-buildvcs=false (as here) stamps no VCS information of its own.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+# What the demo runs; `make run` builds only these.
+DEMO_CMDS := ./cmd/procwatch ./cmd/procctl ./cmd/zkdev
+
+# Builds every command under cmd/ into bin/.
 build:
-	@if [ -d cmd ]; then $(GO) build -o bin/ ./cmd/...; else echo "build: no commands under cmd/ yet"; fi
+	@echo "build: every command under cmd/ into bin/ (version $(VERSION))"
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# A cold build cache takes a minute or more: say so before it starts.
+demo-build:
+	@echo "build: bin/procwatch, bin/procctl, bin/zkdev (version $(VERSION)); the first build compiles every dependency and takes a minute or two"
+	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/ $(DEMO_CMDS)
 
 test: deps lint
 	$(GO) test $(TESTFLAGS) ./...
@@ -86,10 +101,10 @@ chaos: deps
 # everything it started; `demo` plays the same scenario through, changing the
 # list with procctl and checking each change in /metrics, and fails unless
 # every step was observed.
-run: deps build
+run: deps demo-build
 	@scripts/demo.sh run
 
-demo: deps build
+demo: deps demo-build
 	@scripts/demo.sh demo
 
 clean:

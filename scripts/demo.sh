@@ -61,6 +61,18 @@ since() { # prints the seconds elapsed since a now_us value, to the millisecond
 }
 
 say() { printf '%s\n' "$*"; }
+# quoted prints its arguments as a shell would need them typed: a glob such
+# as demo-cache* pasted unquoted would be expanded by the reader's shell.
+quoted() {
+	local out="" a
+	for a in "$@"; do
+		case "$a" in
+		*[!A-Za-z0-9_./:=@%+-]* | "") a="'${a//\'/\'\\\'\'}'" ;;
+		esac
+		out+="${out:+ }$a"
+	done
+	printf '%s' "$out"
+}
 # ok and fail report a step of `make demo`; fail also shows the logs' tails.
 steps=0
 ok() {
@@ -241,7 +253,7 @@ say "demo: ZooKeeper serves at $zk"
 
 # --- the watch list --------------------------------------------------------
 initial_globs=(demo-web demo-db-worker-with-a-long-name 'demo-cache*')
-say "demo: procctl --zk $zk init ${initial_globs[*]}"
+say "demo: procctl --zk $zk init $(quoted "${initial_globs[@]}")"
 "${procctl[@]}" init "${initial_globs[@]}" | sed 's/^/  /'
 
 # --- the agent -------------------------------------------------------------
@@ -304,7 +316,7 @@ procwatch demo is running; Ctrl-C stops everything it started.
   agent      $metrics_url   (also /healthz, /readyz)
              log: $log/agent.log
   processes  demo-web (2), demo-db-worker-with-a-long-name (1): copies of sleep
-  globs      ${initial_globs[*]}
+  globs      $(quoted "${initial_globs[@]}")
 
 Look at the metrics:
   curl -s $metrics_url | grep '^procwatch_glob'
