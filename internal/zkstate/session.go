@@ -410,8 +410,12 @@ func (s *Session) handle(ev zk.Event, lossC chan struct{}) {
 				s.emit(SessionEvent{Kind: SessionLost, SessionID: prev})
 			}
 			s.lost = false
+			s.o.logger.Info("zkstate: connected to ZooKeeper with a new session", "server", ev.Server,
+				"session", fmt.Sprintf("0x%x", id))
 			s.emit(SessionEvent{Kind: SessionReestablished, SessionID: id})
 		default:
+			s.o.logger.Info("zkstate: reconnected to ZooKeeper; the session survived", "server", ev.Server,
+				"session", fmt.Sprintf("0x%x", id))
 			s.emit(SessionEvent{Kind: SessionReconnected, SessionID: id})
 		}
 	case zk.StateDisconnected:
@@ -419,6 +423,11 @@ func (s *Session) handle(ev zk.Event, lossC chan struct{}) {
 			return
 		}
 		s.connected.Store(false)
+		// Said at once, at INFO: until the session is declared lost (a
+		// session timeout later) nothing else would show that the state
+		// has stopped following ZooKeeper.
+		s.o.logger.Info("zkstate: disconnected from ZooKeeper; reconnecting", "server", ev.Server,
+			"session", fmt.Sprintf("0x%x", s.sessionID), "session_timeout", s.o.timeout)
 		s.emit(SessionEvent{Kind: SessionDisconnected, SessionID: s.sessionID})
 		if s.lossTimer != nil {
 			s.lossTimer.Stop()
