@@ -17,6 +17,7 @@ type counters struct {
 	transitions       atomic.Uint64
 	ambiguousWrites   atomic.Uint64
 	ambiguousResolved atomic.Uint64
+	reregistrations   atomic.Uint64
 }
 
 // Stats are cumulative counters of a Store, for a caller to export (for
@@ -48,6 +49,9 @@ type Stats struct {
 	// connection; AmbiguousResolved those whose outcome was then decided.
 	AmbiguousWrites   uint64
 	AmbiguousResolved uint64
+	// Reregistrations counts listener nodes re-created after someone else
+	// deleted them while the session lived.
+	Reregistrations uint64
 }
 
 // Stats returns the Store's counters.
@@ -66,5 +70,6 @@ func (s *Store[T]) Stats() Stats {
 		Transitions:        c.transitions.Load(),
 		AmbiguousWrites:    c.ambiguousWrites.Load(),
 		AmbiguousResolved:  c.ambiguousResolved.Load(),
+		Reregistrations:    c.reregistrations.Load(),
 	}
 }

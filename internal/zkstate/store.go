@@ -170,6 +170,10 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 	s.wg.Add(2)
 	go s.watchLoop(watch)
 	go s.sessionLoop()
+	if s.memberPath != "" {
+		s.wg.Add(1)
+		go s.memberLoop()
+	}
 	return s, nil
 }
 
