@@ -45,6 +45,20 @@ func (e *entry) setIdentity(comm, exe string, cmdline []string) {
 	e.matches = e.matches[:0]
 }
 
+// setZombie makes the entry of a process seen as a zombie final. A zombie
+// has no executable and an empty command line, so reading them again would
+// turn a "kube-controller-manager" into a "kube-controller" and move it out
+// of its globs: the identity seen while it was alive stays. Only a zombie
+// never seen alive (or one that exec'd since, whose comm changed) is named
+// by its comm alone. Either way it is never read again: a zombie does not
+// change.
+func (e *entry) setZombie(comm string) {
+	if e.reads == 0 || e.comm != comm {
+		e.setIdentity(comm, "", nil)
+	}
+	e.reads = 2
+}
+
 // match returns the indices of the globs of m this process matches, from the
 // cache unless m is a different Matcher than last time.
 func (e *entry) match(m *Matcher) []int {

@@ -19,6 +19,12 @@
 //     values empty.
 //   - Every configured glob is present in every [ScanResult], with zeros when
 //     nothing matches it.
+//   - A zombie (a process that exited and that its parent has not reaped)
+//     is not a live process: it counts in no gauge, only in
+//     [GlobStats.Zombies]. It matches by the identity it had while it was
+//     seen alive, or by its comm if it never was, whatever the length of
+//     its name, and its exit is counted once, when it is first seen a
+//     zombie.
 //   - Counters (CPU seconds, I/O bytes, starts, exits) never decrease while a
 //     glob stays configured: an exited process's last observed values stay in
 //     its globs' totals.

@@ -22,6 +22,7 @@ const fixtureBootTime = 1700000000
 type fakeProc struct {
 	pid        int
 	comm       string
+	state      byte // 0 means 'S', sleeping
 	flags      uint64
 	utime      uint64 // clock ticks
 	stime      uint64
@@ -76,9 +77,13 @@ var fixtureProcs = []fakeProc{
 
 // statLine renders /proc/PID/stat as the kernel does (52 fields).
 func (p fakeProc) statLine() string {
-	return fmt.Sprintf("%d (%s) S 1 %d %d 0 -1 %d 100 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d "+
+	state := p.state
+	if state == 0 {
+		state = 'S'
+	}
+	return fmt.Sprintf("%d (%s) %c 1 %d %d 0 -1 %d 100 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d "+
 		"18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		p.pid, p.comm, p.pid, p.pid, p.flags, p.utime, p.stime, p.threads, p.start, p.vsize, p.rssPages)
+		p.pid, p.comm, state, p.pid, p.pid, p.flags, p.utime, p.stime, p.threads, p.start, p.vsize, p.rssPages)
 }
 
 // write creates the process's directory under root.
@@ -115,6 +120,37 @@ func (p fakeProc) write(root string) error {
 		}
 	}
 	return nil
+}
+
+// zombie returns p as it looks once it has exited and before its parent
+// reaps it: state Z, no memory, no exe link, an empty command line, no
+// open files; the CPU and I/O it used stay.
+func (p fakeProc) zombie() fakeProc {
+	p.state = 'Z'
+	p.threads = 1
+	p.vsize, p.rssPages = 0, 0
+	p.exe, p.cmdline, p.fds = "", nil, 0
+	return p
+}
+
+// replaceProc rewrites the directory of process p under root.
+func replaceProc(t *testing.T, root string, p fakeProc) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(root, strconv.Itoa(p.pid))); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.write(root); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exitProcDir removes process pid from the tree under root, as its parent
+// reaping it does.
+func exitProcDir(t *testing.T, root string, pid int) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(root, strconv.Itoa(pid))); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // writeProcRoot writes a fake procfs tree: the global stat file, a few

@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
+	"github.com/procwatch/procwatch/internal/testutil"
 )
 
 // startSleepers starts a copy of sleep under each name (in a temporary
@@ -175,4 +179,85 @@ func mustCompile(t *testing.T, globs []string) *Matcher {
 		t.Fatal(errs)
 	}
 	return m
+}
+
+// TestMonitorLiveZombies makes real zombies, of a long and a short name,
+// of processes seen alive once: neither counts as a process, each exit is
+// counted once, when it turns zombie, and not again when it is reaped.
+func TestMonitorLiveZombies(t *testing.T) {
+	long, short := sleeperNames("pwz")
+	dir := t.TempDir()
+	longPID, endLong := proctest.StartOrphanable(t, proctest.SleeperIn(t, dir, long))
+	shortPID, endShort := proctest.StartOrphanable(t, proctest.SleeperIn(t, dir, short))
+	src, err := NewLinuxSource("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := New(src)
+	ctx := context.Background()
+	type row struct {
+		Glob              string
+		Processes         int
+		Threads           int
+		FDs               uint64
+		Zombies           int
+		Starts, Exits     uint64
+		HasOldest, HasRSS bool
+	}
+	rows := func(res ScanResult) []row {
+		var out []row
+		for _, g := range res.Globs {
+			out = append(out, row{g.Glob, g.Processes, g.Threads, g.FDs, g.Zombies, g.Starts, g.Exits,
+				!g.OldestStart.IsZero(), g.RSS > 0})
+		}
+		return out
+	}
+	scan := func() ScanResult {
+		t.Helper()
+		res, err := mon.Scan(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	globs := []string{long + "*", short, dir + "/*"}
+	res, err := mon.SetGlobs(ctx, globs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]row{
+		{globs[0], 1, 1, 3, 0, 0, 0, true, true},
+		{globs[1], 1, 1, 3, 0, 0, 0, true, true},
+		{globs[2], 2, 2, 6, 0, 0, 0, true, true},
+	}, rows(res), cmpopts.IgnoreFields(row{}, "FDs")); diff != "" {
+		t.Fatalf("alive (-want +got):\n%s", diff)
+	}
+
+	proctest.Zombify(t, longPID)
+	proctest.Zombify(t, shortPID)
+	zombies := []row{
+		{globs[0], 0, 0, 0, 1, 0, 1, false, false},
+		{globs[1], 0, 0, 0, 1, 0, 1, false, false},
+		{globs[2], 0, 0, 0, 2, 0, 2, false, false},
+	}
+	for i := range 2 {
+		if diff := cmp.Diff(zombies, rows(scan())); diff != "" {
+			t.Errorf("zombies, scan %d (-want +got):\n%s", i+1, diff)
+		}
+	}
+
+	endLong()
+	endShort()
+	for _, pid := range []int{longPID, shortPID} {
+		testutil.Eventually(t, 5*time.Second, "zombie "+strconv.Itoa(pid)+" reaped", func() bool {
+			_, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
+			return os.IsNotExist(err)
+		})
+	}
+	for i := range zombies {
+		zombies[i].Zombies = 0
+	}
+	if diff := cmp.Diff(zombies, rows(scan())); diff != "" {
+		t.Errorf("reaped (-want +got):\n%s", diff)
+	}
 }

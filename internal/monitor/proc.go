@@ -34,7 +34,8 @@ type Proc struct {
 	// through its /usr/bin/python3 symlink "python3.11". Kernel threads and
 	// zombies, which have no executable or command line, are named by comm.
 	// A process that renamed itself (prctl PR_SET_NAME, node's
-	// process.title) is known by its new name, as in pgrep.
+	// process.title) is known by its new name, as in pgrep. A zombie is
+	// known by the name it had while alive (see Zombie).
 	Name string
 	// Comm is the kernel's command name, at most 15 bytes for user
 	// processes.
@@ -48,6 +49,13 @@ type Proc struct {
 	// Cmdline is the command line, one element per argument. Empty for
 	// kernel threads and zombies.
 	Cmdline []string
+
+	// Zombie tells that the process has exited and waits for its parent to
+	// reap it. A zombie keeps the Name, Exe and Cmdline it had when it was
+	// last seen alive (the kernel no longer shows them), and is named by
+	// its Comm if it never was. It is not a live process: the per-glob
+	// gauges leave it out (see [GlobStats.Zombies]).
+	Zombie bool
 
 	// CPUUser and CPUSystem are the CPU seconds spent in user and kernel
 	// mode since the process started.

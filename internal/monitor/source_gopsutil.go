@@ -90,7 +90,22 @@ func (s *GopsutilSource) visit(ctx context.Context, pid int32, m *Matcher, snap 
 		return
 	}
 	e, stale := s.cache.lookup(pid, uint64(created), []byte(comm))
-	if stale {
+	// The state costs a read of its own, so it is asked for only when the
+	// identity is to be read (a zombie keeps the one it had alive) and for
+	// matched processes.
+	zombie, knownZombie := false, false
+	isZombie := func() bool {
+		if !knownZombie {
+			knownZombie = true
+			st, err := p.StatusWithContext(ctx)
+			zombie = err == nil && slices.Contains(st, process.Zombie)
+		}
+		return zombie
+	}
+	if stale && isZombie() {
+		e.startTime = time.UnixMilli(created)
+		e.setZombie(comm)
+	} else if stale {
 		e.startTime = time.UnixMilli(created)
 		exe, _ := p.ExeWithContext(ctx)
 		cmdline, err := p.CmdlineSliceWithContext(ctx)
@@ -113,6 +128,7 @@ func (s *GopsutilSource) visit(ctx context.Context, pid int32, m *Matcher, snap 
 		Comm:      e.comm,
 		Exe:       e.target.Exe,
 		Cmdline:   e.cmdline,
+		Zombie:    isZombie(),
 	}
 	// As on Linux, a value we may not read is left 0 rather than dropping
 	// the process; only a vanished process is left out.

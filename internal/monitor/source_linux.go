@@ -152,7 +152,11 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 		return
 	}
 	e, stale := s.cache.lookup(pid, st.start, st.comm)
-	if stale {
+	zombie := st.state == 'Z'
+	if stale && zombie {
+		e.startTime = s.startTime(&st)
+		e.setZombie(string(st.comm))
+	} else if stale {
 		if err := s.readIdentity(pid, &st, e); err != nil {
 			s.cache.drop(pid)
 			if !isVanished(err) {
@@ -166,7 +170,7 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 	if len(globs) == 0 {
 		return
 	}
-	p, err := s.details(dirfd, pid, name, s.statBuf[:n], e)
+	p, err := s.details(dirfd, pid, name, s.statBuf[:n], e, zombie)
 	if err != nil {
 		if !isVanished(err) {
 			snap.Errors++
@@ -180,7 +184,7 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 // Only a vanished process, or an unexpected error reading its command line
 // (which every process has, even if empty), fails it.
 func (s *LinuxSource) readIdentity(pid int32, st *procStat, e *entry) error {
-	e.startTime = s.boot.Add(time.Duration(st.start) * (time.Second / userHZ))
+	e.startTime = s.startTime(st)
 	comm := string(st.comm)
 	if st.flags&pfKthread != 0 {
 		e.setIdentity(comm, "", nil)
@@ -202,6 +206,11 @@ func (s *LinuxSource) readIdentity(pid int32, st *procStat, e *entry) error {
 	return nil
 }
 
+// startTime turns the clock-tick start time of st into a wall-clock time.
+func (s *LinuxSource) startTime(st *procStat) time.Time {
+	return s.boot.Add(time.Duration(st.start) * (time.Second / userHZ))
+}
+
 // path returns "<pid><file>" in the reused path buffer; file ends in NUL.
 func (s *LinuxSource) path(pid []byte, file string) []byte {
 	s.pathBuf = append(append(s.pathBuf[:0], pid...), file...)
@@ -210,7 +219,7 @@ func (s *LinuxSource) path(pid []byte, file string) []byte {
 
 // details builds the full record of a matched process from its stat file
 // (already read), io and fd count.
-func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry) (Proc, error) {
+func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry, zombie bool) (Proc, error) {
 	var st procStat
 	if !parseStat(stat, &st, true) {
 		return Proc{}, errBadStat
@@ -228,6 +237,7 @@ func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry)
 		RSS:        st.rss * s.pageSize,
 		VSize:      st.vsize,
 		Threads:    int(st.threads),
+		Zombie:     zombie,
 	}
 	// io and fd/ need ptrace-read access to the process: without it
 	// (another user's process, an unprivileged agent) they stay 0, which
@@ -237,6 +247,10 @@ func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry)
 	// next scan will see it gone, and the counters never go down anyway.
 	if n, err := readFileAt(dirfd, s.path(name, "/io\x00"), s.ioBuf); err == nil {
 		p.ReadBytes, p.WriteBytes, _ = parseIO(s.ioBuf[:n])
+	}
+	// A zombie has closed every file: its fd/ is empty or unreadable.
+	if zombie {
+		return p, nil
 	}
 	if n, err := countDirAt(dirfd, s.path(name, "/fd\x00"), s.fdBuf, s.realProc); err == nil {
 		p.FDs = n

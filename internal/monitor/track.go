@@ -15,6 +15,12 @@ type GlobStats struct {
 	RSS       uint64
 	VSize     uint64
 	FDs       uint64
+	// Zombies is the number of zombies matching the glob now: processes
+	// that exited and that their parent has not reaped yet. They are not
+	// live, so they count in none of the gauges above; a zombie matches by
+	// the identity it had while it was seen alive, or by its comm if it
+	// never was.
+	Zombies int
 	// OldestStart is the start time of the oldest matching process, zero
 	// when the glob matches nothing (the gauge is then absent).
 	OldestStart time.Time
@@ -34,7 +40,9 @@ type GlobStats struct {
 	// started) are not starts: nobody saw them start.
 	Starts uint64
 	// Exits counts processes that stopped matching: they exited, or exec'd
-	// into something else.
+	// into something else. A process that exits is counted when it is
+	// first seen a zombie (or gone, if it was reaped between two scans),
+	// once: not again when the zombie is reaped.
 	Exits uint64
 }
 
@@ -119,6 +127,18 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 				continue
 			}
 			gs, st := &stats[gi], states[gi]
+			if p.Zombie {
+				gs.Zombies++
+				// It exited: what it used last stays in the totals, and its
+				// exit is counted now. Its later sightings as a zombie find
+				// no member, so they are neither starts nor exits.
+				if m := st.members[key]; m != nil {
+					st.fold(m, &p.Proc)
+					st.exits++
+					delete(st.members, key)
+				}
+				continue
+			}
 			gs.Processes++
 			gs.Threads += p.Threads
 			gs.RSS += p.RSS
@@ -136,10 +156,7 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 				}
 			}
 			m.seen = t.epoch
-			st.cpuUser += growth(&m.cpuUser, p.CPUUser)
-			st.cpuSystem += growth(&m.cpuSystem, p.CPUSystem)
-			st.readBytes += growth(&m.readBytes, p.ReadBytes)
-			st.writeBytes += growth(&m.writeBytes, p.WriteBytes)
+			st.fold(m, &p.Proc)
 		}
 	}
 	for i, st := range states {
@@ -158,6 +175,15 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 		gs.Starts, gs.Exits = st.starts, st.exits
 	}
 	return stats
+}
+
+// fold adds to the glob's counters what the member used since it was last
+// seen.
+func (st *globState) fold(m *member, p *Proc) {
+	st.cpuUser += growth(&m.cpuUser, p.CPUUser)
+	st.cpuSystem += growth(&m.cpuSystem, p.CPUSystem)
+	st.readBytes += growth(&m.readBytes, p.ReadBytes)
+	st.writeBytes += growth(&m.writeBytes, p.WriteBytes)
 }
 
 // growth raises the high-water mark *hw to v and returns by how much it

@@ -121,3 +121,30 @@ func TestTrackerIgnoresOutOfRangeGlobIndex(t *testing.T) {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestTrackerZombie: a member that turns zombie leaves the gauges and
+// counts as one exit, its last CPU and I/O kept; its later sightings and its
+// reaping count nothing more, and a zombie never seen alive is no start.
+func TestTrackerZombie(t *testing.T) {
+	var tr tracker
+	zombie := func(p MatchedProc) MatchedProc {
+		p.Zombie, p.Threads, p.RSS, p.VSize, p.FDs = true, 1, 0, 0, 0
+		return p
+	}
+	tr.update([]string{"a"}, snap(tp(1, 10, 1, 10, 0), tp(2, 20, 1, 10, 0)))
+	got := tr.update([]string{"a"}, snap(zombie(tp(1, 10, 3, 30, 0)), tp(2, 20, 1, 10, 0), zombie(tp(3, 30, 5, 5, 0))))
+	want := []GlobStats{{Glob: "a", Processes: 1, Threads: 2, RSS: 1000, VSize: 5000, FDs: 3, Zombies: 2,
+		OldestStart: t0.Add(20 * time.Second), CPUUser: 4, CPUSystem: 2, ReadBytes: 40, WriteBytes: 80, Exits: 1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("turned zombie (-want +got):\n%s", diff)
+	}
+	got = tr.update([]string{"a"}, snap(zombie(tp(1, 10, 3, 30, 0)), tp(2, 20, 1, 10, 0), zombie(tp(3, 30, 5, 5, 0))))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("zombie seen again (-want +got):\n%s", diff)
+	}
+	got = tr.update([]string{"a"}, snap(tp(2, 20, 1, 10, 0)))
+	want[0].Zombies = 0
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reaped (-want +got):\n%s", diff)
+	}
+}

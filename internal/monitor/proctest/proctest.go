@@ -4,14 +4,18 @@
 package proctest
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procwatch/procwatch/internal/testutil"
 )
 
 // Sleeper copies the host's sleep binary to a temporary directory under
@@ -106,4 +110,68 @@ func copyExecutable(t testing.TB, src, dst string) {
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// StartOrphanable starts the executable at path (sleeping five minutes) as
+// the child of a parent that never reaps its children, and returns the
+// child's pid. Killing the child then leaves a zombie in /proc until the
+// parent ends, which it does when the test ends (its child is then reaped
+// by init), or when endParent is called. The parent is a shell that execs
+// into sleep, so nothing waits for the child.
+func StartOrphanable(t testing.TB, path string) (pid int, endParent func()) {
+	t.Helper()
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatalf("no sleep binary (%v): install it with apt-get install coreutils", err)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatalf("no sh (%v): install it with apt-get install dash", err)
+	}
+	parent := exec.Command(sh, "-c", `"$1" 300 & echo $!; exec "$2" 300`, "sh", path, sleep)
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := false
+	endParent = func() {
+		if !ended {
+			ended = true
+			_ = parent.Process.Kill()
+			_ = parent.Wait()
+		}
+	}
+	t.Cleanup(endParent)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the child's pid from its parent: %v", err)
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("child pid %q: %v", line, err)
+	}
+	child := &exec.Cmd{Path: path, Process: &os.Process{Pid: pid}}
+	Settle(t, child)
+	return pid, endParent
+}
+
+// Zombify kills the process pid, a child of a parent that does not reap it
+// (see StartOrphanable), and waits (up to 5 s) until it is a zombie.
+func Zombify(t testing.TB, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing %d: %v", pid, err)
+	}
+	stat := filepath.Join("/proc", strconv.Itoa(pid), "stat")
+	testutil.EventuallySaying(t, 5*time.Second, "process "+strconv.Itoa(pid)+" to turn zombie", func() (bool, string) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatalf("process %d vanished instead of turning zombie: %v", pid, err)
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		return i >= 0 && strings.HasPrefix(string(b[i+1:]), " Z"), string(b)
+	})
 }
