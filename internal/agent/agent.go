@@ -12,11 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/procwatch/procwatch/internal/metrics"
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/telemetry"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -94,7 +96,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	tp := cfg.TracerProvider
 	if tp == nil {
-		p, shutdown, err := metrics.SetupTracing(ctx, metrics.TracingConfig{
+		p, shutdown, err := telemetry.SetupTracing(ctx, telemetry.TracingConfig{
 			ServiceName: "procwatch", ServiceVersion: cfg.Version, Logger: log,
 		})
 		if err != nil {
@@ -129,11 +131,11 @@ func Run(ctx context.Context, cfg Config) error {
 		tp:     tp,
 		tracer: tp.Tracer(tracerName),
 	}
-	a.col = metrics.New(monitor.New(src, monitor.WithTracerProvider(tp)),
+	a.mon = monitor.New(src, monitor.WithTracerProvider(tp))
+	reg, err := metrics.NewRegistry(metrics.New(a.mon,
 		metrics.WithState(a.state),
 		metrics.WithBuildInfo(cfg.Version, cfg.Revision),
-		metrics.WithLogger(log))
-	reg, err := metrics.NewRegistry(a.col)
+		metrics.WithLogger(log)))
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if !a.ready.Load() {
 		// Export something meaningful (processes_scanned, no globs) before
 		// any list arrives.
-		if _, err := a.col.Scan(runCtx); err != nil {
+		if _, err := a.mon.Scan(runCtx); err != nil {
 			log.Warn("first scan failed", "procfs", cfg.ProcfsRoot, "err", err)
 		}
 	}
@@ -208,36 +210,30 @@ func (c *Config) defaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Version == "" || c.Revision == "" {
-		v, r := stampedVersion()
-		if c.Version == "" {
-			c.Version = v
-		}
-		if c.Revision == "" {
-			c.Revision = r
-		}
+	if c.Version == "" {
+		c.Version = buildVersion()
+	}
+	if c.Revision == "" {
+		// The build sets it (-ldflags -X), and prometheus/common takes the
+		// VCS revision the Go toolchain stamped into the binary otherwise.
+		c.Revision = version.GetRevision()
 	}
 	return nil
 }
 
-// stampedVersion returns the module version and VCS revision the Go
-// toolchain recorded in the binary, so that a plain `go build` from a
-// checkout still says which commit it is.
-func stampedVersion() (version, revision string) {
-	version, revision = "unknown", "unknown"
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return version, revision
+// buildVersion returns the version the build set in prometheus/common's
+// version package, else the module version the Go toolchain recorded (a
+// `go install ...@v1.2.3`), else "unknown".
+func buildVersion() string {
+	if version.Version != "" {
+		return version.Version
 	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		version = v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && s.Value != "" {
-			revision = s.Value
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
 		}
 	}
-	return version, revision
+	return "unknown"
 }
 
 // serve runs exporter-toolkit's server, which applies the web config file
@@ -261,12 +257,15 @@ type agent struct {
 	cfg    Config
 	log    *slog.Logger
 	sess   *zkstate.Session
-	col    *metrics.Collector
+	mon    *monitor.Monitor
 	tp     trace.TracerProvider
 	tracer trace.Tracer
 
 	// ready is set once a list is in force, from the cache or ZooKeeper.
 	ready atomic.Bool
+	// changes counts the changes of the list received, by kind
+	// (zkstate.Added, Modified, Removed, less Added).
+	changes [3]atomic.Uint64
 
 	// applyMu serializes putting lists in force: the snapshot taken at
 	// join, the events that follow it, and the cache at start.
@@ -293,7 +292,7 @@ func (a *agent) scanLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		_, err := a.col.Scan(ctx)
+		_, err := a.mon.Scan(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			// Logged when it starts failing and when it recovers, not at

@@ -150,7 +150,7 @@ func (a *agent) follow(ctx context.Context, store *zkstate.Store[watchlist.Docum
 		old, _ := json.Marshal(a.applied)
 		cur, _ := json.Marshal(snap.Value)
 		if changes, err := zkstate.Diff(old, cur); err == nil {
-			a.col.CountChanges(changes)
+			a.countChanges(changes)
 			span.SetAttributes(attribute.Int("procwatch.changes", len(changes)))
 		}
 	}
@@ -169,7 +169,7 @@ func (a *agent) onEvent(ctx context.Context, ev zkstate.Event[watchlist.Document
 		attribute.Int("procwatch.changes", len(ev.Changes)),
 		attribute.Bool("procwatch.resync", ev.Resync),
 	)
-	a.col.CountChanges(ev.Changes)
+	a.countChanges(ev.Changes)
 	changes := make([]string, len(ev.Changes))
 	for i, c := range ev.Changes {
 		changes[i] = c.String()
@@ -190,7 +190,7 @@ func (a *agent) startRematch(ctx context.Context, source string, version int32) 
 // file and marks the agent ready. The caller holds applyMu.
 func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Document, version int32) {
 	if !a.hasApplied || !slices.Equal(list.Globs, a.applied.Globs) {
-		res, err := a.col.SetGlobs(ctx, list.Globs)
+		res, err := a.mon.SetGlobs(ctx, list.Globs)
 		for _, g := range res.InvalidGlobs {
 			a.log.Warn("skipping invalid glob; the others are in force", "glob", g.Glob, "err", g.Reason, "version", version)
 		}
@@ -217,6 +217,15 @@ func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Docum
 		return
 	}
 	a.cachedVer, a.hasCachedVer = version, true
+}
+
+// countChanges adds an event's changes to procwatch_state_changes_total.
+func (a *agent) countChanges(changes []zkstate.Change) {
+	for _, ch := range changes {
+		if ch.Kind >= zkstate.Added && ch.Kind <= zkstate.Removed {
+			a.changes[ch.Kind-zkstate.Added].Add(1)
+		}
+	}
 }
 
 // leave stops following the list and closes the Store, which removes this
@@ -246,6 +255,11 @@ func (a *agent) state() metrics.State {
 		Stale:              true,
 		Connected:          a.sess.Connected(),
 		SessionExpirations: a.sess.Expirations(),
+		Changes: metrics.Changes{
+			Added:    a.changes[zkstate.Added-zkstate.Added].Load(),
+			Modified: a.changes[zkstate.Modified-zkstate.Added].Load(),
+			Removed:  a.changes[zkstate.Removed-zkstate.Added].Load(),
+		},
 	}
 	if store != nil {
 		_, info := store.DirtyRead()

@@ -2,36 +2,26 @@ package metrics
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"runtime"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/pattern"
-	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 const namespace = "procwatch"
 
 // DefaultScrapeScanAge is how old the latest scan may be before a scrape
-// scans again. One second keeps scrape-time numbers fresh while capping the
-// work any number of scrapers can cause at one scan per second.
+// asks the monitor for a new one. One second keeps scrape-time numbers
+// fresh while capping the work any number of scrapers can cause at one scan
+// per second.
 const DefaultScrapeScanAge = time.Second
 
-// scrapeScanTimeout bounds a scan run by a scrape; Collect has no context,
+// scrapeScanTimeout bounds a scan run for a scrape; Collect has no context,
 // and a scrape should fail fast rather than pile up behind a stuck /proc.
 const scrapeScanTimeout = 10 * time.Second
-
-// scanBuckets cover a scan from a small container (well under a
-// millisecond) to a busy host with tens of thousands of processes.
-var scanBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
@@ -63,6 +53,7 @@ var (
 	zkExpirations = desc("zookeeper_session_expirations_total", "ZooKeeper sessions lost, by expiry or a disconnect longer than the session timeout.")
 	scanFailures  = desc("scan_failures_total", "Scans that failed as a whole because the process table could not be listed.")
 	scanned       = desc("processes_scanned", "Number of processes looked at by the latest scan.")
+	scanDuration  = desc("scan_duration_seconds", "Duration of one scan of the process table: periodic, after a watch list change, or at scrape time.")
 	buildInfo     = desc("build_info", "A metric with a constant '1' value labeled by version, revision and goversion of procwatch.", "version", "revision", "goversion")
 )
 
@@ -88,6 +79,14 @@ type State struct {
 	// SessionExpirations and InvalidPayloads are cumulative counters.
 	SessionExpirations uint64
 	InvalidPayloads    uint64
+	// Changes counts the changes to the list received, by kind.
+	Changes Changes
+}
+
+// Changes counts changes to the watch list by kind, the kind label of
+// procwatch_state_changes_total.
+type Changes struct {
+	Added, Modified, Removed uint64
 }
 
 // Option configures a Collector.
@@ -106,35 +105,29 @@ func WithBuildInfo(version, revision string) Option {
 }
 
 // WithScrapeScanAge sets how old the latest scan may be before a scrape
-// scans again (default DefaultScrapeScanAge). Zero or less makes scrapes
-// only read the latest scan, for agents that scan often enough on their own.
+// asks the monitor for a new one (default DefaultScrapeScanAge). Zero or
+// less makes scrapes only read the latest scan, for agents that scan often
+// enough on their own.
 func WithScrapeScanAge(d time.Duration) Option {
 	return func(c *Collector) { c.maxAge = d }
 }
 
-// WithLogger sets where failed scans are reported. The default discards.
+// WithLogger sets where failed scrape-time scans are reported. The default
+// discards.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *Collector) { c.logger = l }
 }
 
 // Collector is a prometheus.Collector for one Monitor and the watch list
-// behind it. Scans and glob changes should go through its Scan and SetGlobs
-// so that every scan's duration and every invalid glob is counted.
+// behind it. It only observes: the agent puts lists in force and scans
+// through the Monitor, and the Collector reads, at scrape time, the
+// Monitor's latest result and counters and the State the agent reports.
 type Collector struct {
 	mon               *monitor.Monitor
 	state             func() State
 	version, revision string
 	maxAge            time.Duration
 	logger            *slog.Logger
-
-	scrapeMu  sync.Mutex // one scrape-time scan at a time; later scrapers reuse it
-	durations prometheus.Histogram
-	failures  atomic.Uint64
-	changes   [3]atomic.Uint64 // by zkstate.ChangeKind - 1
-
-	invalidMu   sync.Mutex
-	invalidSeen map[string]struct{} // invalid globs of the list in force
-	globErrors  atomic.Uint64
 }
 
 // New returns a Collector exporting mon's scans.
@@ -143,13 +136,6 @@ func New(mon *monitor.Monitor, opts ...Option) *Collector {
 		mon:    mon,
 		maxAge: DefaultScrapeScanAge,
 		logger: slog.New(slog.DiscardHandler),
-		durations: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace,
-			Name:      "scan_duration_seconds",
-			Help:      "Duration of one scan of the process table: periodic, after a watch list change, or at scrape time.",
-			Buckets:   scanBuckets,
-		}),
-		invalidSeen: map[string]struct{}{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -157,89 +143,12 @@ func New(mon *monitor.Monitor, opts ...Option) *Collector {
 	return c
 }
 
-// Scan scans through the Monitor and records the scan.
-func (c *Collector) Scan(ctx context.Context) (monitor.ScanResult, error) {
-	res, err := guard(func() (monitor.ScanResult, error) { return c.mon.Scan(ctx) })
-	c.observe(res, err)
-	return res, err
-}
-
-// guard turns a panic while scanning into a failed scan. Scans run in the
-// agent's own goroutines and in the registry's collecting goroutines, where
-// nothing recovers: one malformed /proc entry must not take the agent, and
-// the metrics of every glob, down with it.
-func guard(scan func() (monitor.ScanResult, error)) (res monitor.ScanResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = monitor.ScanResult{}, fmt.Errorf("metrics: scan panicked: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return scan()
-}
-
-// SetGlobs puts a new glob list in force through the Monitor (which
-// re-matches at once) and records the scan and any invalid glob. Invalid
-// globs are skipped by the Monitor; the others keep working.
-func (c *Collector) SetGlobs(ctx context.Context, globs []string) (monitor.ScanResult, error) {
-	res, err := guard(func() (monitor.ScanResult, error) { return c.mon.SetGlobs(ctx, globs) })
-	c.observe(res, err)
-	invalid := res.InvalidGlobs
-	if err != nil && invalid == nil {
-		// The Monitor panicked (guard turned it into err) and returned
-		// nothing; the list is in force all the same.
-		_, invalid = monitor.Compile(globs)
-	}
-	c.countInvalid(invalid)
-	return res, err
-}
-
-func (c *Collector) observe(res monitor.ScanResult, err error) {
-	if err != nil {
-		if !isCanceled(err) {
-			c.failures.Add(1)
-		}
-		return
-	}
-	c.durations.Observe(res.Duration.Seconds())
-}
-
-// isCanceled tells a scan cut short by shutdown or a scrape timeout, which
-// says nothing about the host, from a real failure to list processes.
-func isCanceled(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// countInvalid counts the invalid globs that were not already in the list in
-// force, so that re-applying the same list (from the cache file, then from
-// ZooKeeper) does not count its invalid globs twice.
-func (c *Collector) countInvalid(errs []*pattern.Error) {
-	c.invalidMu.Lock()
-	defer c.invalidMu.Unlock()
-	next := make(map[string]struct{}, len(errs))
-	for _, e := range errs {
-		next[e.Glob] = struct{}{}
-		if _, ok := c.invalidSeen[e.Glob]; !ok {
-			c.globErrors.Add(1)
-		}
-	}
-	c.invalidSeen = next
-}
-
-// CountChanges adds an event's changes to procwatch_state_changes_total.
-func (c *Collector) CountChanges(changes []zkstate.Change) {
-	for _, ch := range changes {
-		if ch.Kind >= zkstate.Added && ch.Kind <= zkstate.Removed {
-			c.changes[ch.Kind-zkstate.Added].Add(1)
-		}
-	}
-}
-
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		globProcesses, globThreads, globCPU, globRSS, globVSize, globFDs, globRead, globWrite,
 		globOldest, globStarts, globExits, globsInForce, invalidGlobs, globErrors, scanFailures,
-		scanned, buildInfo,
+		scanned, buildInfo, scanDuration,
 	} {
 		ch <- d
 	}
@@ -250,11 +159,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 			ch <- d
 		}
 	}
-	c.durations.Describe(ch)
 }
 
-// Collect implements prometheus.Collector: it exports the latest scan,
-// scanning first when that is older than the scrape scan age.
+// Collect implements prometheus.Collector: it exports the monitor's latest
+// scan, no older than the scrape scan age (see [monitor.Monitor.Fresh]).
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	res, ok := c.latest()
 	if ok {
@@ -263,11 +171,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- gauge(scanned, float64(res.Scanned))
 	}
+	// The stats are read after the scan above, so that a scrape's own scan
+	// is in the histogram it exports.
+	stats := c.mon.Stats()
 	ch <- gauge(globsInForce, float64(len(res.Globs)))
 	ch <- gauge(invalidGlobs, float64(len(res.InvalidGlobs)))
-	ch <- counter(globErrors, float64(c.globErrors.Load()))
-	ch <- counter(scanFailures, float64(c.failures.Load()))
-	ch <- c.durations
+	ch <- counter(globErrors, float64(stats.GlobErrors))
+	ch <- counter(scanFailures, float64(stats.Failures))
+	ch <- histogram(scanDuration, &stats)
 	ch <- gauge(buildInfo, 1, c.version, c.revision, runtime.Version())
 
 	if c.state == nil {
@@ -279,36 +190,33 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if st.Verified {
 		ch <- gauge(stateAge, st.Age.Seconds())
 	}
-	for k := zkstate.Added; k <= zkstate.Removed; k++ {
-		ch <- counter(stateChanges, float64(c.changes[k-zkstate.Added].Load()), k.String())
-	}
+	ch <- counter(stateChanges, float64(st.Changes.Added), "added")
+	ch <- counter(stateChanges, float64(st.Changes.Modified), "modified")
+	ch <- counter(stateChanges, float64(st.Changes.Removed), "removed")
 	ch <- counter(stateInvalid, float64(st.InvalidPayloads))
 	ch <- gauge(stateHeldBad, boolFloat(st.Invalid))
 	ch <- gauge(zkConnected, boolFloat(st.Connected))
 	ch <- counter(zkExpirations, float64(st.SessionExpirations))
 }
 
-// latest returns the scan to export, scanning when the latest is too old.
-// The mutex makes concurrent scrapes wait for one scan and reuse it rather
-// than each starting their own.
+// latest returns the scan to export: the monitor's latest, or a new one
+// when that is older than the scrape scan age.
 func (c *Collector) latest() (monitor.ScanResult, bool) {
-	if c.maxAge <= 0 {
-		return c.mon.Latest()
-	}
-	c.scrapeMu.Lock()
-	defer c.scrapeMu.Unlock()
-	res, ok := c.mon.Latest()
-	if ok && time.Since(res.Time) <= c.maxAge {
-		return res, ok
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeScanTimeout)
 	defer cancel()
-	fresh, err := c.Scan(ctx)
+	res, ok, err := c.mon.Fresh(ctx, c.maxAge)
 	if err != nil {
 		c.logger.Warn("scan at scrape time failed, exporting the previous scan", "err", err)
-		return res, ok
 	}
-	return fresh, true
+	return res, ok
+}
+
+func histogram(d *prometheus.Desc, st *monitor.Stats) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(monitor.ScanDurationBuckets))
+	for i, le := range monitor.ScanDurationBuckets {
+		buckets[le] = st.DurationBuckets[i]
+	}
+	return prometheus.MustNewConstHistogram(d, st.Scans, st.DurationSum, buckets)
 }
 
 func collectGlob(ch chan<- prometheus.Metric, g *monitor.GlobStats) {

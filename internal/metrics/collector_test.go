@@ -16,7 +16,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/procwatch/procwatch/internal/monitor"
-	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
 // globMetrics are the per-glob series and the scan summary, compared
@@ -30,16 +29,18 @@ var globMetrics = []string{
 	"procwatch_glob_errors_total", "procwatch_processes_scanned", "procwatch_scan_failures_total",
 }
 
-func newFixtureCollector(t *testing.T, root string, opts ...Option) (*Collector, *prometheus.Registry) {
+// newFixtureCollector returns the Monitor a test drives, as the agent
+// does, and a registry holding a Collector observing it.
+func newFixtureCollector(t *testing.T, root string, opts ...Option) (*monitor.Monitor, *prometheus.Registry) {
 	t.Helper()
 	src, err := monitor.NewLinuxSource(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(monitor.New(src), opts...)
+	mon := monitor.New(src)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	return c, reg
+	reg.MustRegister(New(mon, opts...))
+	return mon, reg
 }
 
 // globHeader is the HELP and TYPE lines of the per-glob series, in the order
@@ -188,10 +189,10 @@ func TestCollectorAcrossExit(t *testing.T) {
 	root := copyProcTree(t)
 	// CPU values that are exact in binary, so that sums compare exactly.
 	setStatCPU(t, root, 400, 25, 50)
-	c, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
+	mon, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
 	ctx := context.Background()
 
-	if _, err := c.SetGlobs(ctx, fixtureGlobs); err != nil {
+	if _, err := mon.SetGlobs(ctx, fixtureGlobs); err != nil {
 		t.Fatal(err)
 	}
 	want := expo{}
@@ -206,7 +207,7 @@ func TestCollectorAcrossExit(t *testing.T) {
 	compare(t, "after SetGlobs", reg, want)
 
 	setStatCPU(t, root, 400, 75, 150)
-	if _, err := c.Scan(ctx); err != nil {
+	if _, err := mon.Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want = expo{}
@@ -222,7 +223,7 @@ func TestCollectorAcrossExit(t *testing.T) {
 
 	exitProc(t, root, 400)
 	startProc(t, root, 500, 700, 8000)
-	if _, err := c.Scan(ctx); err != nil {
+	if _, err := mon.Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want = expo{}
@@ -240,7 +241,7 @@ func TestCollectorAcrossExit(t *testing.T) {
 
 	exitProc(t, root, 500)
 	exitProc(t, root, 700)
-	if _, err := c.Scan(ctx); err != nil {
+	if _, err := mon.Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want = expo{}
@@ -289,18 +290,18 @@ func histogramCount(t *testing.T, g prometheus.Gatherer) uint64 {
 // counts each invalid glob once, when it enters the list.
 func TestCollectorGlobChanges(t *testing.T) {
 	root := copyProcTree(t)
-	c, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
+	mon, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
 	ctx := context.Background()
-	if _, err := c.SetGlobs(ctx, []string{"nginx", "{a,b"}); err != nil {
+	if _, err := mon.SetGlobs(ctx, []string{"nginx", "{a,b"}); err != nil {
 		t.Fatal(err)
 	}
 	// The same list again (as when the cache's list is confirmed by
 	// ZooKeeper) counts no new error.
-	if _, err := c.SetGlobs(ctx, []string{"nginx", "{a,b"}); err != nil {
+	if _, err := mon.SetGlobs(ctx, []string{"nginx", "{a,b"}); err != nil {
 		t.Fatal(err)
 	}
 	startProc(t, root, 201, 202, 9000)
-	if _, err := c.SetGlobs(ctx, []string{"nginx", "{a,b", "[", "", "nothing-here*"}); err != nil {
+	if _, err := mon.SetGlobs(ctx, []string{"nginx", "{a,b", "[", "", "nothing-here*"}); err != nil {
 		t.Fatal(err)
 	}
 	want := expo{}
@@ -314,7 +315,7 @@ func TestCollectorGlobChanges(t *testing.T) {
 	want.addSummary(2, 3, 3, 10)
 	compare(t, "after the list grew", reg, want)
 
-	if _, err := c.SetGlobs(ctx, []string{"nothing-here*"}); err != nil {
+	if _, err := mon.SetGlobs(ctx, []string{"nothing-here*"}); err != nil {
 		t.Fatal(err)
 	}
 	want = expo{}
@@ -331,7 +332,7 @@ func TestCollectorState(t *testing.T) {
 		mu sync.Mutex
 		st = State{Version: -1, Stale: true}
 	)
-	c, reg := newFixtureCollector(t, root, WithScrapeScanAge(0), WithBuildInfo("v1.2.3", "abc123"),
+	_, reg := newFixtureCollector(t, root, WithScrapeScanAge(0), WithBuildInfo("v1.2.3", "abc123"),
 		WithState(func() State { mu.Lock(); defer mu.Unlock(); return st }))
 	stateNames := []string{
 		"procwatch_state_version", "procwatch_state_stale", "procwatch_state_age_seconds",
@@ -365,11 +366,9 @@ func TestCollectorState(t *testing.T) {
 	check("before any list", want(-1, 1, "", 0, 0, 0, 0, 0, 0, 0))
 
 	mu.Lock()
-	st = State{Version: 7, Age: 1500 * time.Millisecond, Verified: true, Connected: true, SessionExpirations: 2, InvalidPayloads: 1, Invalid: true}
+	st = State{Version: 7, Age: 1500 * time.Millisecond, Verified: true, Connected: true, SessionExpirations: 2, InvalidPayloads: 1, Invalid: true,
+		Changes: Changes{Added: 2, Modified: 1, Removed: 1}}
 	mu.Unlock()
-	c.CountChanges([]zkstate.Change{{Kind: zkstate.Added}, {Kind: zkstate.Added}, {Kind: zkstate.Removed}})
-	c.CountChanges([]zkstate.Change{{Kind: zkstate.Modified}})
-	c.CountChanges(nil)
 	check("connected", want(7, 0, "1.5", 2, 1, 1, 1, 1, 1, 2))
 }
 
@@ -380,8 +379,8 @@ func TestScrapeScans(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("fresh result reused", func(t *testing.T) {
-		c, reg := newFixtureCollector(t, root, WithScrapeScanAge(time.Hour))
-		if _, err := c.SetGlobs(ctx, []string{"sleep"}); err != nil {
+		mon, reg := newFixtureCollector(t, root, WithScrapeScanAge(time.Hour))
+		if _, err := mon.SetGlobs(ctx, []string{"sleep"}); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
@@ -400,8 +399,8 @@ func TestScrapeScans(t *testing.T) {
 
 	t.Run("old result rescanned", func(t *testing.T) {
 		dir := copyProcTree(t)
-		c, reg := newFixtureCollector(t, dir, WithScrapeScanAge(time.Nanosecond))
-		if _, err := c.SetGlobs(ctx, []string{"sleep"}); err != nil {
+		mon, reg := newFixtureCollector(t, dir, WithScrapeScanAge(time.Nanosecond))
+		if _, err := mon.SetGlobs(ctx, []string{"sleep"}); err != nil {
 			t.Fatal(err)
 		}
 		startProc(t, dir, 500, 700, 8000)
@@ -427,15 +426,15 @@ func TestScrapeScans(t *testing.T) {
 // keeps the last good result.
 func TestScanFailure(t *testing.T) {
 	root := copyProcTree(t)
-	c, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
+	mon, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
 	ctx := context.Background()
-	if _, err := c.SetGlobs(ctx, []string{"sleep"}); err != nil {
+	if _, err := mon.SetGlobs(ctx, []string{"sleep"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.RemoveAll(root); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Scan(ctx); err == nil {
+	if _, err := mon.Scan(ctx); err == nil {
 		t.Fatal("Scan of a removed procfs root succeeded")
 	}
 	e := expo{}
@@ -455,8 +454,9 @@ func TestLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(monitor.New(src), WithState(func() State { return State{Version: 3, Verified: true} }))
-	if _, err := c.SetGlobs(context.Background(), fixtureGlobs); err != nil {
+	mon := monitor.New(src)
+	c := New(mon, WithState(func() State { return State{Version: 3, Verified: true} }))
+	if _, err := mon.SetGlobs(context.Background(), fixtureGlobs); err != nil {
 		t.Fatal(err)
 	}
 	reg, err := NewRegistry(c)
@@ -482,13 +482,13 @@ func (panickySource) Scan(context.Context, *monitor.Matcher) (monitor.Snapshot, 
 // TestScanPanicIsAFailure: a panic while scanning becomes a failed scan,
 // counted, instead of a crash of the agent.
 func TestScanPanicIsAFailure(t *testing.T) {
-	c := New(monitor.New(panickySource{}), WithScrapeScanAge(time.Nanosecond))
+	mon := monitor.New(panickySource{})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	if _, err := c.SetGlobs(context.Background(), []string{"sshd", "["}); err == nil || !strings.Contains(err.Error(), "bad /proc entry") {
+	reg.MustRegister(New(mon, WithScrapeScanAge(time.Nanosecond)))
+	if _, err := mon.SetGlobs(context.Background(), []string{"sshd", "["}); err == nil || !strings.Contains(err.Error(), "bad /proc entry") {
 		t.Errorf("SetGlobs err = %v, want the panic as an error", err)
 	}
-	if _, err := c.Scan(context.Background()); err == nil {
+	if _, err := mon.Scan(context.Background()); err == nil {
 		t.Error("Scan of a panicking source succeeded")
 	}
 	e := expo{}

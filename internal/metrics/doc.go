@@ -1,9 +1,11 @@
-// Package metrics turns what the agent knows into Prometheus metrics and
-// sets up its OpenTelemetry tracing.
+// Package metrics turns what the agent knows into Prometheus metrics. Its
+// collectors observe and never steer: the agent puts watch lists in force
+// and scans through the monitor, and the Collector reads, at scrape time,
+// the monitor's latest scan and counters and the State the agent reports
+// (the package imports the monitor and nothing of ZooKeeper).
 //
-// The Collector emits const metrics at scrape time from the monitor's latest
-// scan and from the health of the shared glob list, so a scrape never sees a
-// half-updated set. What it guarantees:
+// The Collector emits const metrics at scrape time, so a scrape never sees
+// a half-updated set. What it guarantees:
 //
 //   - Every glob in force is exported on every scrape, with
 //     procwatch_glob_processes 0 when nothing matches it, so an alert on a
@@ -12,10 +14,14 @@
 //     left out while a glob matches nothing: there is no oldest start.
 //   - Counters never decrease while a glob stays configured: the monitor
 //     carries the last values of exited processes in its totals.
-//   - A scrape does bounded work. It reuses the latest scan when it is younger
-//     than the scrape scan age (see WithScrapeScanAge) and otherwise runs one
-//     scan, shared by every scrape that arrives meanwhile; the agent's own
-//     periodic scans and re-matches keep the result fresh between scrapes.
+//   - A scrape does bounded work. It exports the monitor's latest scan when
+//     it is younger than the scrape scan age (see WithScrapeScanAge), and
+//     otherwise the monitor scans once for every scrape that arrives
+//     meanwhile (see monitor.Monitor.Fresh); the agent's own periodic scans
+//     and re-matches keep the result fresh between scrapes.
+//   - procwatch_build_info carries the labels version, revision and
+//     goversion. client_golang's version collector is not used: it adds
+//     branch, goos, goarch and tags, and its own help text.
 //
 // The metrics, beyond Go's and the process's own:
 //

@@ -4,7 +4,9 @@
 // (the Linux one from a procfs tree, a gopsutil one everywhere else), a
 // [Matcher] decides purely which globs a process belongs to, and a [Monitor]
 // joins them and keeps the per-glob counters the metrics collector exports.
-// The package knows nothing of ZooKeeper: the agent hands it a glob list.
+// The package knows nothing of ZooKeeper: the agent hands it a glob list
+// and drives its scans; an exporter only reads [Monitor.Latest] (or
+// [Monitor.Fresh], bounded by age) and [Monitor.Stats].
 //
 // What it guarantees:
 //

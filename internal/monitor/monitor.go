@@ -3,6 +3,8 @@ package monitor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -70,6 +72,7 @@ type Monitor struct {
 	tracker tracker
 
 	latest atomic.Pointer[ScanResult]
+	stats  scanStats
 }
 
 // New returns a Monitor reading src. It watches no glob until SetGlobs.
@@ -116,6 +119,7 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 		m.matcher = matcher
 	}
 	m.invalid = invalid
+	m.stats.countInvalid(invalid)
 	res, err := m.scanLocked(ctx)
 	if err != nil {
 		span.RecordError(err)
@@ -127,9 +131,9 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 	return res, err
 }
 
-// Scan reads the processes once and updates the counters. The collector
-// (or a periodic loop) calls it; the result is also kept for
-// [Monitor.Latest].
+// Scan reads the processes once and updates the counters. The agent's
+// periodic loop calls it; the result is also kept for [Monitor.Latest], and
+// the scan is counted in [Monitor.Stats].
 //
 // An error means the scan failed as a whole (the process table could not be
 // listed, or ctx ended): the counters are untouched and Latest keeps the
@@ -139,6 +143,33 @@ func (m *Monitor) Scan(ctx context.Context) (ScanResult, error) {
 	defer m.mu.Unlock()
 	return m.scanLocked(ctx)
 }
+
+// Fresh returns the latest result if it is at most maxAge old, and
+// otherwise scans first: what a scrape wants, bounded work however many
+// scrapers there are, since callers arriving during a scan wait for it and
+// then find its result fresh. A failed scan returns the previous result (ok
+// false when there is none) with the error.
+func (m *Monitor) Fresh(ctx context.Context, maxAge time.Duration) (res ScanResult, ok bool, err error) {
+	if maxAge <= 0 {
+		res, ok = m.Latest()
+		return res, ok, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res, ok = m.Latest()
+	if ok && time.Since(res.Time) <= maxAge {
+		return res, true, nil
+	}
+	fresh, err := m.scanLocked(ctx)
+	if err != nil {
+		return res, ok, err
+	}
+	return fresh, true, nil
+}
+
+// Stats returns the Monitor's cumulative counters. It never waits for a
+// scan.
+func (m *Monitor) Stats() Stats { return m.stats.get() }
 
 // Latest returns the result of the last successful scan, and false if there
 // has been none yet.
@@ -156,7 +187,27 @@ func (m *Monitor) Globs() []string {
 	return m.matcher.Globs()
 }
 
-func (m *Monitor) scanLocked(ctx context.Context) (res ScanResult, err error) {
+// scanLocked scans and records the scan in the Monitor's stats.
+func (m *Monitor) scanLocked(ctx context.Context) (ScanResult, error) {
+	res, err := m.guardedScan(ctx)
+	m.stats.observe(&res, err)
+	return res, err
+}
+
+// guardedScan turns a panic while scanning into a failed scan. Scans run in
+// the agent's own goroutines and in the registry's collecting goroutines,
+// where nothing recovers: one malformed /proc entry must not take the
+// agent, and the metrics of every glob, down with it.
+func (m *Monitor) guardedScan(ctx context.Context) (res ScanResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = ScanResult{}, fmt.Errorf("monitor: scan panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return m.scan(ctx)
+}
+
+func (m *Monitor) scan(ctx context.Context) (res ScanResult, err error) {
 	ctx, span := m.tracer.Start(ctx, "monitor.Scan")
 	defer span.End()
 	start := time.Now()

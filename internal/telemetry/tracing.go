@@ -1,4 +1,4 @@
-package metrics
+package telemetry
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (trace.TracerProvider,
 	case "none":
 		return noop.NewTracerProvider(), noopShutdown, nil
 	default:
-		return nil, nil, fmt.Errorf("metrics: OTEL_TRACES_EXPORTER=%q is not supported (otlp or none)", e)
+		return nil, nil, fmt.Errorf("telemetry: OTEL_TRACES_EXPORTER=%q is not supported (otlp or none)", e)
 	}
 	if getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
 		return noop.NewTracerProvider(), noopShutdown, nil
@@ -77,10 +77,10 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (trace.TracerProvider,
 	case "grpc":
 		exp, err = otlptracegrpc.New(ctx)
 	default:
-		return nil, nil, fmt.Errorf("metrics: OTLP protocol %q is not supported (http/protobuf or grpc)", protocol)
+		return nil, nil, fmt.Errorf("telemetry: OTLP protocol %q is not supported (http/protobuf or grpc)", protocol)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("metrics: OTLP trace exporter: %w", err)
+		return nil, nil, fmt.Errorf("telemetry: OTLP trace exporter: %w", err)
 	}
 
 	// The service name goes first so that OTEL_SERVICE_NAME and
