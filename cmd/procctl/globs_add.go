@@ -48,7 +48,11 @@ func (o *globsAddOptions) run(ctx context.Context) error {
 	var res writeResult
 	version, err := c.update(ctx, func(d *watchlist.Document) error {
 		// Update may run this again on a newer list: start over each time.
-		res = resultOf("add", d.Add(o.globs), d.Globs)
+		e, err := d.Add("", o.globs)
+		if err != nil {
+			return err
+		}
+		res = resultOf("add", e, d.Globs)
 		return checkInput(*d)
 	})
 	if err != nil {

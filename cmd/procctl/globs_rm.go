@@ -49,7 +49,10 @@ func (o *globsRmOptions) run(ctx context.Context) error {
 
 	var res writeResult
 	version, err := c.update(ctx, func(d *watchlist.Document) error {
-		e := d.Remove(o.globs, o.ignoreMissing)
+		e, err := d.Remove("", o.globs, o.ignoreMissing)
+		if err != nil {
+			return err
+		}
 		if len(e.Missing) > 0 && !o.ignoreMissing {
 			// Returning an error makes Update write nothing.
 			return &notPresentError{root: o.path, globs: e.Missing}

@@ -62,7 +62,11 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		var version int32
 		version, err = c.update(ctx, func(d *watchlist.Document) error {
-			res = resultOf("set", d.Set(globs), d.Globs)
+			e, err := d.Set("", globs)
+			if err != nil {
+				return err
+			}
+			res = resultOf("set", e, d.Globs)
 			return checkInput(*d)
 		})
 		var inv *invalidStateError

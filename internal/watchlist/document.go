@@ -32,13 +32,17 @@ func (e *TooManyGlobsError) Error() string {
 }
 
 // Document is the payload the agents and procctl share through ZooKeeper:
-// {"globs": ["systemd*", "rsync*"]}. Fields this version does not know are
-// preserved by zkstate, not by this type.
+// {"globs": ["systemd*", "rsync*"], "groups": {"web": {...}}}. Fields this
+// version does not know are preserved by zkstate, not by this type.
 type Document struct {
-	// Globs are the patterns to watch; see package pattern for their
-	// meaning. Nil means the document had no list (see Check); empty
+	// Globs are the patterns every agent watches; see package pattern for
+	// their meaning. Nil means the document had no list (see Check); empty
 	// means [].
 	Globs []string `json:"globs"`
+	// Groups are the roles of the fleet by name: each adds its globs on
+	// the agents its selector picks (see Resolve). A document without
+	// groups means what it meant before groups existed.
+	Groups map[string]Group `json:"groups,omitempty"`
 }
 
 // Check holds a payload to the rules of the document, the ones every reader
@@ -65,12 +69,18 @@ func (d Document) Check() error {
 // globCount is how many globs the payload holds towards MaxGlobs: every
 // list it carries counts, so that a list split in parts cannot exceed it.
 func (d Document) globCount() int {
-	return len(d.Globs)
+	n := len(d.Globs)
+	for _, g := range d.Groups {
+		n += len(g.Globs)
+	}
+	return n
 }
 
-// Validate is the strict check for writers: Check, then every glob, failing
-// with an [*InvalidGlobsError] that names each invalid one once. procctl
-// calls it before writing anything.
+// Validate is the strict check for writers: Check, then every glob of the
+// document (fleet-wide and in groups), failing with an
+// [*InvalidGlobsError] that names each invalid one once, then every group
+// (a [*GroupError] per bad group: its name, a selector, its host globs and
+// labels). procctl calls it before writing anything.
 //
 // Readers should not use it to refuse a payload: the agent keeps the valid
 // globs of a list someone else wrote and skips the invalid ones. Duplicates
@@ -79,7 +89,20 @@ func (d Document) Validate() error {
 	if err := d.Check(); err != nil {
 		return err
 	}
-	return ValidateGlobs(d.Globs)
+	all := d.Globs
+	for _, name := range d.GroupNames() {
+		all = append(all[:len(all):len(all)], d.Groups[name].Globs...)
+	}
+	if err := ValidateGlobs(all); err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range d.GroupNames() {
+		if err := d.Groups[name].validate(name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ValidateGlobs checks globs by the rules of package pattern and names

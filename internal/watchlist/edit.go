@@ -1,8 +1,11 @@
 package watchlist
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
-// Edit says what one edit did to a document, for the operator who asked
+// Edit says what one edit did to a glob list, for the operator who asked
 // for it.
 type Edit struct {
 	// Added are the globs the edit put in the list, in list order.
@@ -16,6 +19,16 @@ type Edit struct {
 	// Changed is whether the document differs from before: an edit that
 	// changes nothing need not be written.
 	Changed bool
+}
+
+// NoGroupError is an edit of a group the document does not have. Globs
+// are never added to a group that does not exist: a group needs a
+// selector first (SetGroup), or it would apply to nobody.
+type NoGroupError struct{ Group string }
+
+// Error names the group and how to create it.
+func (e *NoGroupError) Error() string {
+	return fmt.Sprintf("there is no group %q; create it with a selector first (procctl groups set %s --host GLOB | --label KEY=VALUE)", e.Group, e.Group)
 }
 
 // Fold drops repeated globs, keeping the first occurrence of each, and
@@ -34,34 +47,85 @@ func Fold(globs []string) []string {
 	return out
 }
 
-// Add appends the globs the list does not hold yet, in the order given;
-// those it holds stay where they are and are reported as Present.
-func (d *Document) Add(globs []string) Edit {
+// GlobsOf returns the glob list of group: the fleet-wide list for "", else
+// the group's own globs (never nil).
+func (d Document) GlobsOf(group string) ([]string, error) {
+	if group == "" {
+		return d.Globs, nil
+	}
+	g, ok := d.Groups[group]
+	if !ok {
+		return nil, &NoGroupError{Group: group}
+	}
+	if g.Globs == nil {
+		return []string{}, nil
+	}
+	return g.Globs, nil
+}
+
+// Add appends to the list of group ("" for fleet-wide) the globs it does
+// not hold yet, in the order given; those it holds stay where they are and
+// are reported as Present.
+func (d *Document) Add(group string, globs []string) (Edit, error) {
+	return d.edit(group, func(l globList) Edit { return l.add(globs) })
+}
+
+// Remove takes every occurrence of each glob out of the list of group. A
+// glob the list does not hold is reported as Missing; unless
+// ignoreMissing, any missing glob makes Remove change nothing at all, so
+// that a mistyped glob does not leave half an edit behind. The globs are
+// not validated, so that an invalid glob written by another client can be
+// removed.
+func (d *Document) Remove(group string, globs []string, ignoreMissing bool) (Edit, error) {
+	return d.edit(group, func(l globList) Edit { return l.remove(globs, ignoreMissing) })
+}
+
+// Set replaces the whole list of group with globs, in the order given
+// (folded).
+func (d *Document) Set(group string, globs []string) (Edit, error) {
+	return d.edit(group, func(l globList) Edit { return l.set(globs) })
+}
+
+// edit applies f to the list of group, writing a group's list back into
+// the map (which holds Group values).
+func (d *Document) edit(group string, f func(globList) Edit) (Edit, error) {
+	if group == "" {
+		return f(globList{&d.Globs}), nil
+	}
+	g, ok := d.Groups[group]
+	if !ok {
+		return Edit{}, &NoGroupError{Group: group}
+	}
+	e := f(globList{&g.Globs})
+	d.Groups[group] = g
+	return e, nil
+}
+
+// globList is one list of globs being edited: the fleet-wide one or a
+// group's. One implementation of the edits serves both.
+type globList struct{ p *[]string }
+
+func (l globList) add(globs []string) Edit {
 	var e Edit
-	if d.Globs == nil {
-		d.Globs = []string{}
+	if *l.p == nil {
+		*l.p = []string{}
 	}
 	for _, g := range Fold(globs) {
-		if slices.Contains(d.Globs, g) {
+		if slices.Contains(*l.p, g) {
 			e.Present = append(e.Present, g)
 			continue
 		}
-		d.Globs = append(d.Globs, g)
+		*l.p = append(*l.p, g)
 		e.Added = append(e.Added, g)
 	}
 	e.Changed = len(e.Added) > 0
 	return e
 }
 
-// Remove takes every occurrence of each glob out of the list. A glob the
-// list does not hold is reported as Missing; unless ignoreMissing, any
-// missing glob makes Remove change nothing at all, so that a mistyped glob
-// does not leave half an edit behind. The globs are not validated, so that
-// an invalid glob written by another client can be removed.
-func (d *Document) Remove(globs []string, ignoreMissing bool) Edit {
+func (l globList) remove(globs []string, ignoreMissing bool) Edit {
 	var e Edit
 	for _, g := range Fold(globs) {
-		if slices.Contains(d.Globs, g) {
+		if slices.Contains(*l.p, g) {
 			e.Removed = append(e.Removed, g)
 		} else {
 			e.Missing = append(e.Missing, g)
@@ -71,31 +135,30 @@ func (d *Document) Remove(globs []string, ignoreMissing bool) Edit {
 		e.Removed = nil
 		return e
 	}
-	kept := make([]string, 0, len(d.Globs))
-	for _, g := range d.Globs {
+	kept := make([]string, 0, len(*l.p))
+	for _, g := range *l.p {
 		if !slices.Contains(e.Removed, g) {
 			kept = append(kept, g)
 		}
 	}
-	d.Globs = kept
+	*l.p = kept
 	e.Changed = len(e.Removed) > 0
 	return e
 }
 
-// Set replaces the whole list with globs, in the order given (folded).
-func (d *Document) Set(globs []string) Edit {
+func (l globList) set(globs []string) Edit {
 	globs = Fold(globs)
-	e := Edit{Changed: !slices.Equal(d.Globs, globs)}
+	e := Edit{Changed: !slices.Equal(*l.p, globs)}
 	for _, g := range globs {
-		if !slices.Contains(d.Globs, g) {
+		if !slices.Contains(*l.p, g) {
 			e.Added = append(e.Added, g)
 		}
 	}
-	for _, g := range d.Globs {
+	for _, g := range *l.p {
 		if !slices.Contains(globs, g) && !slices.Contains(e.Removed, g) {
 			e.Removed = append(e.Removed, g)
 		}
 	}
-	d.Globs = globs
+	*l.p = globs
 	return e
 }

@@ -16,7 +16,7 @@ func ExampleDocument_Validate() {
 
 func ExampleDocument_Add() {
 	d := watchlist.Document{Globs: []string{"sshd"}}
-	e := d.Add([]string{"nginx*", "sshd", "nginx*"})
+	e, _ := d.Add("", []string{"nginx*", "sshd", "nginx*"})
 	fmt.Println(d.Globs, e.Added, e.Present, e.Changed)
 	// Output:
 	// [sshd nginx*] [nginx*] [sshd] true
