@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,12 @@ type Config struct {
 	// With credentials, the agent's listener node is readable by everyone
 	// and writable by the agent's identity only.
 	ZKSecurity zkopts.Security
+	// Hostname and Labels are the agent's identity for targeting: the
+	// groups of the list whose selector they satisfy add their globs to
+	// the fleet-wide ones (watchlist.Resolve). An empty Hostname is the
+	// OS hostname.
+	Hostname string
+	Labels   map[string]string
 	// ProcfsRoot is the procfs mount to read processes from.
 	ProcfsRoot string
 	// ScanInterval is the period of the agent's own scans; zero or less
@@ -207,6 +214,18 @@ func (c *Config) defaults() error {
 	if c.ProcfsRoot == "" {
 		c.ProcfsRoot = DefaultProcfs
 	}
+	if c.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("no --hostname given and the OS hostname is unknown: %w", err)
+		}
+		c.Hostname = h
+	}
+	for k, v := range c.Labels {
+		if err := watchlist.ValidateLabel(k, v); err != nil {
+			return err
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -271,6 +290,7 @@ type agent struct {
 	// join, the events that follow it, and the cache at start.
 	applyMu      sync.Mutex
 	applied      watchlist.Document
+	inForce      watchlist.InForce // applied, resolved for this agent
 	hasApplied   bool
 	cachedVer    int32 // version last written to (or read from) the cache file
 	hasCachedVer bool
@@ -279,6 +299,8 @@ type agent struct {
 	store     *zkstate.Store[watchlist.Document]
 	cancelSub func()
 	fromCache *cacheFile // the list read from the cache file at start
+	groups    []string   // the groups applying to this agent, for scrapes
+	skipped   int        // groups of the list in force that could not be evaluated
 }
 
 // scanLoop scans every ScanInterval until ctx ends.

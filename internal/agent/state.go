@@ -187,10 +187,22 @@ func (a *agent) startRematch(ctx context.Context, source string, version int32) 
 }
 
 // apply puts list in force (re-matching at once), records it in the cache
-// file and marks the agent ready. The caller holds applyMu.
+// file and marks the agent ready. What is in force is the list resolved
+// for this agent's identity: the fleet-wide globs and those of the groups
+// that apply to it. The caller holds applyMu.
 func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Document, version int32) {
-	if !a.hasApplied || !slices.Equal(list.Globs, a.applied.Globs) {
-		res, err := a.mon.SetGlobs(ctx, list.Globs)
+	r := list.Resolve(watchlist.Identity{Hostname: a.cfg.Hostname, Labels: a.cfg.Labels})
+	for _, g := range r.Skipped {
+		a.log.Warn("skipping a group that cannot be evaluated; it applies to no agent until fixed",
+			"group", g.Group, "err", g.Reason, "version", version)
+	}
+	if !a.hasApplied || !slices.Equal(r.Groups, a.inForce.Groups) {
+		a.log.Info("groups applying to this agent", "groups", r.Groups,
+			"hostname", a.cfg.Hostname, "labels", watchlist.FormatLabels(a.cfg.Labels), "version", version)
+	}
+	span.SetAttributes(attribute.StringSlice("procwatch.groups", r.Groups))
+	if !a.hasApplied || !slices.Equal(r.Globs, a.inForce.Globs) {
+		res, err := a.mon.SetGlobs(ctx, r.Globs)
 		for _, g := range res.InvalidGlobs {
 			a.log.Warn("skipping invalid glob; the others are in force", "glob", g.Glob, "err", g.Reason, "version", version)
 		}
@@ -206,6 +218,10 @@ func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Docum
 			span.SetStatus(codes.Error, "re-match failed")
 		}
 	}
+	a.inForce = r
+	a.mu.Lock()
+	a.groups, a.skipped = r.Groups, len(r.Skipped)
+	a.mu.Unlock()
 	a.applied, a.hasApplied = list, true
 	a.ready.Store(true)
 	if a.cfg.CacheFile == "" || (a.hasCachedVer && a.cachedVer == version) {
@@ -249,6 +265,7 @@ func (a *agent) leave() {
 func (a *agent) state() metrics.State {
 	a.mu.Lock()
 	store, cached := a.store, a.fromCache
+	groups, skipped := a.groups, a.skipped
 	a.mu.Unlock()
 	st := metrics.State{
 		Version:            -1,
@@ -260,6 +277,8 @@ func (a *agent) state() metrics.State {
 			Modified: a.changes[zkstate.Modified-zkstate.Added].Load(),
 			Removed:  a.changes[zkstate.Removed-zkstate.Added].Load(),
 		},
+		Groups:        groups,
+		SkippedGroups: skipped,
 	}
 	if store != nil {
 		_, info := store.DirtyRead()

@@ -54,6 +54,8 @@ var (
 	scanFailures  = desc("scan_failures_total", "Scans that failed as a whole because the process table could not be listed.")
 	scanned       = desc("processes_scanned", "Number of processes looked at by the latest scan.")
 	scanDuration  = desc("scan_duration_seconds", "Duration of one scan of the process table: periodic, after a watch list change, or at scrape time.")
+	groupApplies  = desc("group_applies", "1 for each group of the watch list that applies to this agent (its globs are in force here).", "group")
+	skippedGroups = desc("skipped_groups", "Number of groups of the watch list that could not be evaluated (a host glob that does not compile) and so apply to no agent.")
 	buildInfo     = desc("build_info", "A metric with a constant '1' value labeled by version, revision and goversion of procwatch.", "version", "revision", "goversion")
 )
 
@@ -81,6 +83,11 @@ type State struct {
 	InvalidPayloads    uint64
 	// Changes counts the changes to the list received, by kind.
 	Changes Changes
+	// Groups are the names of the groups that apply to this agent.
+	Groups []string
+	// SkippedGroups is how many groups of the list in force could not be
+	// evaluated and apply to nobody.
+	SkippedGroups int
 }
 
 // Changes counts changes to the watch list by kind, the kind label of
@@ -155,6 +162,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.state != nil {
 		for _, d := range []*prometheus.Desc{
 			stateVersion, stateStale, stateAge, stateChanges, stateInvalid, stateHeldBad, zkConnected, zkExpirations,
+			groupApplies, skippedGroups,
 		} {
 			ch <- d
 		}
@@ -197,6 +205,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- gauge(stateHeldBad, boolFloat(st.Invalid))
 	ch <- gauge(zkConnected, boolFloat(st.Connected))
 	ch <- counter(zkExpirations, float64(st.SessionExpirations))
+	for _, g := range st.Groups {
+		ch <- gauge(groupApplies, 1, g)
+	}
+	ch <- gauge(skippedGroups, float64(st.SkippedGroups))
 }
 
 // latest returns the scan to export: the monitor's latest, or a new one
