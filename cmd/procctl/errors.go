@@ -127,12 +127,17 @@ func (e *keptError) forPeople()    {}
 // notPresentError is globs rm asked to remove globs the list does not hold.
 type notPresentError struct {
 	root  string
+	group string
 	globs []string
 }
 
 func (e *notPresentError) Error() string {
-	return fmt.Sprintf("not in the glob list at %s: %s; nothing was written (use --ignore-missing to remove the others anyway)",
-		e.root, quoteList(e.globs))
+	list := "the glob list"
+	if e.group != "" {
+		list = "the globs of group " + e.group
+	}
+	return fmt.Sprintf("not in %s at %s: %s; nothing was written (use --ignore-missing to remove the others anyway)",
+		list, e.root, quoteList(e.globs))
 }
 func (e *notPresentError) forPeople() {}
 

@@ -10,6 +10,7 @@ import (
 
 type globsRmOptions struct {
 	*globalOptions
+	group         string
 	globs         []string
 	ignoreMissing bool
 }
@@ -17,7 +18,7 @@ type globsRmOptions struct {
 func newGlobsRmCmd(g *globalOptions) *cobra.Command {
 	o := &globsRmOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "rm GLOB...",
+		Use:     "rm [--group G] GLOB...",
 		Aliases: []string{"remove"},
 		Short:   "Remove globs from the list",
 		Long: `Remove globs from the list, every occurrence of each.
@@ -36,6 +37,7 @@ another client can be removed. Repeated arguments count once.`,
 			return o.run(cmd.Context())
 		},
 	}
+	addGroupFlag(cmd, &o.group, "remove from the globs of group G instead of the fleet-wide list")
 	cmd.Flags().BoolVar(&o.ignoreMissing, "ignore-missing", false, "remove the globs that are present and only report the others")
 	return cmd
 }
@@ -49,15 +51,15 @@ func (o *globsRmOptions) run(ctx context.Context) error {
 
 	var res writeResult
 	version, err := c.update(ctx, func(d *watchlist.Document) error {
-		e, err := d.Remove("", o.globs, o.ignoreMissing)
+		e, err := d.Remove(o.group, o.globs, o.ignoreMissing)
 		if err != nil {
-			return err
+			return noGroup(err)
 		}
 		if len(e.Missing) > 0 && !o.ignoreMissing {
 			// Returning an error makes Update write nothing.
-			return &notPresentError{root: o.path, globs: e.Missing}
+			return &notPresentError{root: o.path, group: o.group, globs: e.Missing}
 		}
-		res = resultOf("rm", e, d.Globs)
+		res = resultOf("rm", o.group, e, *d)
 		return nil
 	})
 	if err != nil {

@@ -13,13 +13,14 @@ import (
 
 type globsSetOptions struct {
 	*globalOptions
+	group string
 	globs []string
 }
 
 func newGlobsSetCmd(g *globalOptions) *cobra.Command {
 	o := &globsSetOptions{globalOptions: g}
-	return &cobra.Command{
-		Use:   "set GLOB...",
+	cmd := &cobra.Command{
+		Use:   "set [--group G] GLOB...",
 		Short: "Replace the whole list",
 		Long: `Replace the whole list with the globs given, in that order ('set a a b'
 stores ["a","b"]). Setting the list it already holds writes nothing.
@@ -31,16 +32,21 @@ silently stop all monitoring; empty the list with 'procctl globs rm' or
 A payload that is not a valid procwatch document (written by another
 client; see 'procctl get') is replaced as a whole by {"globs": [...]}: this
 is how to repair it without an editor. Its other fields are not kept then;
-to keep them, repair it with 'procctl edit' instead.
+to keep them, repair it with 'procctl edit' instead. With --group, only
+the group's globs are replaced, and an invalid payload is not: repair it
+first.
 
 ` + globsHelp,
-		Example: `  procctl globs set sshd 'nginx*'`,
-		Args:    usageArgs(cobra.MinimumNArgs(1)),
+		Example: `  procctl globs set sshd 'nginx*'
+  procctl globs set --group web 'nginx*' 'php-fpm*'`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.globs = args
 			return o.run(cmd.Context())
 		},
 	}
+	addGroupFlag(cmd, &o.group, "replace the globs of group G (which must exist) instead of the fleet-wide list")
+	return cmd
 }
 
 // replaceAttempts bounds how often set re-reads a payload that other
@@ -62,15 +68,15 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		var version int32
 		version, err = c.update(ctx, func(d *watchlist.Document) error {
-			e, err := d.Set("", globs)
+			e, err := d.Set(o.group, globs)
 			if err != nil {
-				return err
+				return noGroup(err)
 			}
-			res = resultOf("set", e, d.Globs)
+			res = resultOf("set", o.group, e, *d)
 			return checkInput(*d)
 		})
 		var inv *invalidStateError
-		if !errors.As(err, &inv) {
+		if !errors.As(err, &inv) || o.group != "" {
 			if err != nil {
 				return err
 			}

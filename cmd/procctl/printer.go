@@ -25,6 +25,11 @@ type printer interface {
 	written(r writeResult) error
 	edited(r editResult) error
 	members(ms []zkstate.Member) error
+	// groups shows the groups of a document; groupWritten what groups
+	// set or rm did; inForce what an agent of some identity would watch.
+	groups(d watchlist.Document) error
+	groupWritten(r groupResult) error
+	inForce(v inForceView) error
 	watchStart(root string, version int32, raw json.RawMessage) error
 	event(ev zkstate.Event[watchlist.Document]) error
 	session(ev zkstate.SessionEvent) error
@@ -45,6 +50,7 @@ type writeResult struct {
 	verb    string // "add", "rm", "set", "init": how the text printer phrases it
 	root    string
 	Version int32    `json:"version"`
+	Group   string   `json:"group,omitempty"` // the group whose globs were edited; none for the fleet-wide list
 	Changed bool     `json:"changed"`
 	Globs   []string `json:"globs"`
 	Added   []string `json:"added,omitempty"`
@@ -59,9 +65,11 @@ type writeResult struct {
 	Secured *securedBy `json:"secured,omitempty"`
 }
 
-// resultOf is the result of a globs command's edit, with the list it left.
-func resultOf(verb string, e watchlist.Edit, globs []string) writeResult {
-	return writeResult{verb: verb, Changed: e.Changed, Globs: slices.Clone(globs),
+// resultOf is the result of a globs command's edit of group ("" for the
+// fleet-wide list), with the list it left.
+func resultOf(verb, group string, e watchlist.Edit, d watchlist.Document) writeResult {
+	globs, _ := d.GlobsOf(group)
+	return writeResult{verb: verb, Group: group, Changed: e.Changed, Globs: slices.Clone(globs),
 		Added: e.Added, Removed: e.Removed, Present: e.Present, Missing: e.Missing}
 }
 
@@ -132,7 +140,11 @@ func (p textPrinter) written(r writeResult) error {
 	if !r.Changed && r.verb != "set" {
 		parts = append(parts, "nothing written")
 	}
-	_, err := fmt.Fprintf(p.w, "%s; %s at version %d\n", strings.Join(parts, "; "), plural(len(r.Globs), "glob"), r.Version)
+	where := ""
+	if r.Group != "" {
+		where = " in group " + r.Group
+	}
+	_, err := fmt.Fprintf(p.w, "%s; %s%s at version %d\n", strings.Join(parts, "; "), plural(len(r.Globs), "glob"), where, r.Version)
 	return err
 }
 

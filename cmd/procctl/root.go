@@ -100,6 +100,7 @@ files (nothing was written).`,
 
 	root.AddCommand(
 		newGlobsCmd(g),
+		newGroupsCmd(g),
 		newGetCmd(g),
 		newEditCmd(g),
 		newWatchCmd(g),
