@@ -16,11 +16,12 @@ import (
 
 type editOptions struct {
 	*globalOptions
+	wait waitFlags
 }
 
 func newEditCmd(g *globalOptions) *cobra.Command {
 	o := &editOptions{globalOptions: g}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "edit",
 		Short: "Edit the payload in $EDITOR; written with compare-and-set",
 		Long: fmt.Sprintf(`Open the payload, pretty-printed, in $EDITOR (vi if unset; it may carry
@@ -45,6 +46,8 @@ Ctrl-C typed in the editor does not abort the write.`, watchlist.MaxGlobs),
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
 	}
+	addWaitFlags(cmd, &o.wait)
+	return cmd
 }
 
 func (o *editOptions) run(ctx context.Context) error {
@@ -95,7 +98,7 @@ func (o *editOptions) run(ctx context.Context) error {
 		return &keptError{file: file, err: o.zkErr(err)}
 	}
 	os.Remove(file)
-	return o.printer.edited(editResult{Version: newVersion, Changed: true, edited: version})
+	return o.afterWrite(ctx, c, o.wait, newVersion, o.printer.edited(editResult{Version: newVersion, Changed: true, edited: version}))
 }
 
 // current returns the document to edit and its version: the newest valid

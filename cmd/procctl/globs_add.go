@@ -10,6 +10,7 @@ import (
 
 type globsAddOptions struct {
 	*globalOptions
+	wait  waitFlags
 	group string
 	globs []string
 }
@@ -36,6 +37,7 @@ at the same time never lose each other's globs.
 		},
 	}
 	addGroupFlag(cmd, &o.group, "add to the globs of group G (which must exist) instead of the fleet-wide list")
+	addWaitFlags(cmd, &o.wait)
 	return cmd
 }
 
@@ -43,6 +45,7 @@ func (o *globsAddOptions) run(ctx context.Context) error {
 	if err := checkInput(watchlist.Document{Globs: watchlist.Fold(o.globs)}); err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
@@ -63,5 +66,5 @@ func (o *globsAddOptions) run(ctx context.Context) error {
 		return err
 	}
 	res.Version = version
-	return o.printer.written(res)
+	return o.afterWrite(parent, c, o.wait, res.Version, o.printer.written(res))
 }

@@ -10,6 +10,7 @@ import (
 
 type globsRmOptions struct {
 	*globalOptions
+	wait          waitFlags
 	group         string
 	globs         []string
 	ignoreMissing bool
@@ -39,10 +40,12 @@ another client can be removed. Repeated arguments count once.`,
 	}
 	addGroupFlag(cmd, &o.group, "remove from the globs of group G instead of the fleet-wide list")
 	cmd.Flags().BoolVar(&o.ignoreMissing, "ignore-missing", false, "remove the globs that are present and only report the others")
+	addWaitFlags(cmd, &o.wait)
 	return cmd
 }
 
 func (o *globsRmOptions) run(ctx context.Context) error {
+	parent := ctx
 	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
@@ -66,5 +69,5 @@ func (o *globsRmOptions) run(ctx context.Context) error {
 		return err
 	}
 	res.Version = version
-	return o.printer.written(res)
+	return o.afterWrite(parent, c, o.wait, res.Version, o.printer.written(res))
 }

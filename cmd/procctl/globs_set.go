@@ -13,6 +13,7 @@ import (
 
 type globsSetOptions struct {
 	*globalOptions
+	wait  waitFlags
 	group string
 	globs []string
 }
@@ -46,6 +47,7 @@ first.
 		},
 	}
 	addGroupFlag(cmd, &o.group, "replace the globs of group G (which must exist) instead of the fleet-wide list")
+	addWaitFlags(cmd, &o.wait)
 	return cmd
 }
 
@@ -58,6 +60,7 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 	if err := checkInput(watchlist.Document{Globs: globs}); err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
@@ -81,7 +84,7 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 				return err
 			}
 			res.Version = version
-			return o.printer.written(res)
+			return o.afterWrite(parent, c, o.wait, res.Version, o.printer.written(res))
 		}
 		// Nothing valid to build on, and set needs nothing: replace the
 		// document, but only the version found invalid, so that a fix
@@ -96,6 +99,6 @@ func (o *globsSetOptions) run(ctx context.Context) error {
 		replaced := inv.version
 		res = writeResult{verb: "set", Version: version, Changed: true, Globs: slices.Clone(globs),
 			Added: slices.Clone(globs), Replaced: &replaced}
-		return o.printer.written(res)
+		return o.afterWrite(parent, c, o.wait, res.Version, o.printer.written(res))
 	}
 }

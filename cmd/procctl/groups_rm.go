@@ -10,12 +10,13 @@ import (
 
 type groupsRmOptions struct {
 	*globalOptions
+	wait waitFlags
 	name string
 }
 
 func newGroupsRmCmd(g *globalOptions) *cobra.Command {
 	o := &groupsRmOptions{globalOptions: g}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     "rm NAME",
 		Aliases: []string{"remove"},
 		Short:   "Remove a group and its globs",
@@ -29,9 +30,12 @@ exist is an error (exit 1).`,
 			return o.run(cmd.Context())
 		},
 	}
+	addWaitFlags(cmd, &o.wait)
+	return cmd
 }
 
 func (o *groupsRmOptions) run(ctx context.Context) error {
+	parent := ctx
 	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
@@ -50,5 +54,5 @@ func (o *groupsRmOptions) run(ctx context.Context) error {
 		return err
 	}
 	res.Version = version
-	return o.printer.groupWritten(res)
+	return o.afterWrite(parent, c, o.wait, res.Version, o.printer.groupWritten(res))
 }

@@ -10,6 +10,7 @@ import (
 
 type groupsSetOptions struct {
 	*globalOptions
+	wait   waitFlags
 	name   string
 	hosts  []string
 	labels []string
@@ -43,6 +44,7 @@ and the process globs.
 	f := cmd.Flags()
 	f.StringArrayVar(&o.hosts, "host", nil, "a hostname glob of the agents the group applies to (repeatable; any one matching is enough)")
 	f.StringArrayVar(&o.labels, "label", nil, "KEY=VALUE every agent of the group must carry (repeatable; all must match)")
+	addWaitFlags(cmd, &o.wait)
 	return cmd
 }
 
@@ -68,6 +70,7 @@ func (o *groupsSetOptions) run(cmd *cobra.Command) error {
 }
 
 func (o *groupsSetOptions) write(ctx context.Context, sel watchlist.Selector, globs []string) error {
+	parent := ctx
 	ctx, c, done, err := o.openBounded(ctx)
 	if err != nil {
 		return err
@@ -83,5 +86,5 @@ func (o *groupsSetOptions) write(ctx context.Context, sel watchlist.Selector, gl
 		return err
 	}
 	res.Version = version
-	return o.printer.groupWritten(res)
+	return o.afterWrite(parent, c, o.wait, res.Version, o.printer.groupWritten(res))
 }

@@ -59,27 +59,25 @@ func TestMembers(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("want a header and two agents (procctl itself never listed):\n%s", r.stdout)
 	}
-	if got := strings.Fields(lines[0]); !cmp.Equal(got, []string{"ID", "HOST", "PID", "PROGRAM", "VERSION", "STARTED"}) {
+	if got := strings.Fields(lines[0]); !cmp.Equal(got, []string{"ID", "HOST", "PID", "VERSION", "APPLIED", "LABELS", "GROUPS", "MISSING"}) {
 		t.Errorf("header %q", lines[0])
 	}
 	for i, id := range []string{"agent-a", "agent-b"} {
-		fields := strings.Fields(lines[i+1])
-		if len(fields) != 6 || fields[0] != id || fields[1] != host || fields[2] != pid || fields[3] != "procwatch" || fields[4] != "1.2.3" {
-			t.Errorf("line %q, want %s %s %s procwatch 1.2.3 <time>", lines[i+1], id, host, pid)
-			continue
-		}
-		if _, err := time.Parse(time.RFC3339, fields[5]); err != nil {
-			t.Errorf("start time %q: %v", fields[5], err)
+		// These instances publish no agent info: nothing is known of what
+		// they applied.
+		want := []string{id, host, pid, "1.2.3", "-", "-", "-", "-"}
+		if fields := strings.Fields(lines[i+1]); !cmp.Equal(fields, want) {
+			t.Errorf("line %q, want %q", lines[i+1], want)
 		}
 	}
 
-	var got []zkstate.Member
-	got = decodeJSON[[]zkstate.Member](t, mustRun(t, env, "members", "-o", "json"))
-	want := []zkstate.Member{
-		{ID: "agent-a", Hostname: host, PID: os.Getpid(), Program: "procwatch", Version: "1.2.3"},
-		{ID: "agent-b", Hostname: host, PID: os.Getpid(), Program: "procwatch", Version: "1.2.3"},
-	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(zkstate.Member{}, "StartedAt")); diff != "" {
+	got := decodeJSON[[]agentView](t, mustRun(t, env, "members", "-o", "json"))
+	noInfo := agentView{Hostname: host, PID: os.Getpid(), Program: "procwatch", Version: "1.2.3",
+		Labels: map[string]string{}, AppliedVersion: -1, Groups: []string{}, Missing: []string{}, Behind: true}
+	wantA, wantB := noInfo, noInfo
+	wantA.ID, wantB.ID = "agent-a", "agent-b"
+	want := []agentView{wantA, wantB}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(agentView{}, "StartedAt")); diff != "" {
 		t.Errorf("json (-want +got):\n%s", diff)
 	}
 	for _, m := range got {
@@ -90,7 +88,7 @@ func TestMembers(t *testing.T) {
 
 	// An agent that stops leaves the list.
 	a.Close()
-	got = decodeJSON[[]zkstate.Member](t, mustRun(t, env, "members", "-o", "json"))
+	got = decodeJSON[[]agentView](t, mustRun(t, env, "members", "-o", "json"))
 	if len(got) != 1 || got[0].ID != "agent-b" {
 		t.Errorf("after agent-a closed: %+v", got)
 	}

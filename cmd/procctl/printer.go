@@ -7,8 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -24,7 +22,8 @@ type printer interface {
 	state(version int32, raw []byte, invalid string) error
 	written(r writeResult) error
 	edited(r editResult) error
-	members(ms []zkstate.Member) error
+	members(agents []agentView, current int32) error
+	status(st statusView) error
 	// groups shows the groups of a document; groupWritten what groups
 	// set or rm did; inForce what an agent of some identity would watch.
 	groups(d watchlist.Document) error
@@ -158,26 +157,6 @@ func (p textPrinter) edited(r editResult) error {
 	return err
 }
 
-func (p textPrinter) members(ms []zkstate.Member) error {
-	if len(ms) == 0 {
-		return nil
-	}
-	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tHOST\tPID\tPROGRAM\tVERSION\tSTARTED")
-	for _, m := range ms {
-		started := "-"
-		if !m.StartedAt.IsZero() {
-			started = m.StartedAt.UTC().Format(time.RFC3339)
-		}
-		pid := "-"
-		if m.PID > 0 {
-			pid = fmt.Sprint(m.PID)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, dash(m.Hostname), pid, dash(m.Program), dash(m.Version), started)
-	}
-	return tw.Flush()
-}
-
 func (p textPrinter) watchStart(root string, version int32, raw json.RawMessage) error {
 	var w watchlist.Document
 	_ = json.Unmarshal(raw, &w)
@@ -277,13 +256,6 @@ func (p jsonPrinter) written(r writeResult) error {
 }
 
 func (p jsonPrinter) edited(r editResult) error { return p.print(r) }
-
-func (p jsonPrinter) members(ms []zkstate.Member) error {
-	if ms == nil {
-		ms = []zkstate.Member{}
-	}
-	return p.print(ms)
-}
 
 // watchLine is one line of watch -o json; Type says which fields are set:
 // "start" (version, payload), "change" (from, to, kind, path, old, new),

@@ -105,6 +105,7 @@ files (nothing was written).`,
 		newEditCmd(g),
 		newWatchCmd(g),
 		newMembersCmd(g),
+		newStatusCmd(g),
 		newInitCmd(g),
 		newCompletionCmd(g),
 	)

@@ -1,6 +1,7 @@
 package zkstate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -24,6 +25,10 @@ type Member struct {
 	Program   string    `json:"program"`
 	Version   string    `json:"version"`
 	StartedAt time.Time `json:"started_at"`
+	// Info is the node's data as stored: these fields and whatever the
+	// instance published beside them (SetMemberInfo), for the caller to
+	// decode into its own type.
+	Info json.RawMessage `json:"-"`
 }
 
 func (s *Store[T]) initMember() error {
@@ -132,6 +137,7 @@ func (s *Store[T]) readMembers(ctx context.Context, children []string) ([]Member
 			m = Member{}
 		}
 		m.ID = c
+		m.Info = data
 		members = append(members, m)
 	}
 	sort.Slice(members, func(i, j int) bool {
@@ -209,7 +215,8 @@ func sameMembers(a, b []Member) bool {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		// The data holds every field; the id is the node's name.
+		if a[i].ID != b[i].ID || !bytes.Equal(a[i].Info, b[i].Info) {
 			return false
 		}
 	}
