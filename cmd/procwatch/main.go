@@ -69,18 +69,9 @@ type options struct {
 	zkSecurity     zkopts.Flags
 }
 
-// envFlags maps flags to the environment variables that set them when the
-// flag is not given; a flag on the command line wins.
-var envFlags = func() []struct{ flag, env string } {
-	ef := []struct{ flag, env string }{
-		{"zk", "PROCWATCH_ZK"},
-		{"path", "PROCWATCH_PATH"},
-	}
-	for _, e := range zkopts.EnvVars {
-		ef = append(ef, struct{ flag, env string }{e.Flag, e.Env})
-	}
-	return ef
-}()
+// envVars are the environment variables procwatch reads, each standing in
+// for its flag when the flag is not given.
+var envVars = zkopts.SharedEnvVars
 
 func newCommand(stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
 	var o options
@@ -101,12 +92,8 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			for _, ef := range envFlags {
-				if v, ok := os.LookupEnv(ef.env); ok && !cmd.Flags().Changed(ef.flag) {
-					if err := cmd.Flags().Set(ef.flag, v); err != nil {
-						return usageError{fmt.Errorf("%s=%q: %w", ef.env, v, err)}
-					}
-				}
+			if err := zkopts.ApplyEnv(cmd.Flags(), cmd.Flags().Changed, os.LookupEnv, envVars); err != nil {
+				return usageError{err}
 			}
 			return nil
 		},
@@ -129,12 +116,12 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringVar(&o.zk, "zk", agent.DefaultZK, "ZooKeeper servers, comma separated [PROCWATCH_ZK]")
-	f.StringVar(&o.path, "path", agent.DefaultPath, "root znode [PROCWATCH_PATH]")
+	f.StringVar(&o.zk, zkopts.FlagZK, zkopts.DefaultServers, "ZooKeeper servers, comma separated ["+zkopts.EnvZK+"]")
+	f.StringVar(&o.path, zkopts.FlagPath, zkopts.DefaultPath, "root znode ["+zkopts.EnvPath+"]")
 	f.StringSliceVar(&o.listen, "web.listen-address", []string{agent.DefaultListenAddress}, "addresses to serve metrics on (repeatable)")
 	f.StringVar(&o.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth)")
 	f.StringVar(&o.cacheFile, "cache-file", "", "last good payload, used when ZooKeeper is unreachable at start")
-	f.DurationVar(&o.sessionTimeout, "session-timeout", 10*time.Second, "ZooKeeper session timeout")
+	f.DurationVar(&o.sessionTimeout, "session-timeout", zkopts.DefaultAgentSessionTimeout, "ZooKeeper session timeout")
 	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
 	f.DurationVar(&o.scanInterval, "scan-interval", agent.DefaultScanInterval, "period of scans between scrapes and list changes (0 disables)")

@@ -99,6 +99,18 @@ func TestFlags(t *testing.T) {
 			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"flag:1"}, "/flag" }),
 		},
 		{
+			name: "empty environment keeps the defaults",
+			env: map[string]string{"PROCWATCH_ZK": "", "PROCWATCH_PATH": "", zkopts.EnvAuthFile: "", zkopts.EnvTLSCA: "",
+				zkopts.EnvTLSCert: "", zkopts.EnvTLSKey: "", zkopts.EnvTLSServerName: ""},
+			want: defaults,
+		},
+		{
+			name: "flags win over empty variables too",
+			args: []string{"--zk", "flag:1"},
+			env:  map[string]string{"PROCWATCH_ZK": "", "PROCWATCH_PATH": "/env"},
+			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"flag:1"}, "/env" }),
+		},
+		{
 			name: "credentials and TLS",
 			args: []string{"--zk-auth-file", auth, "--zk-tls-ca", ca.CertFile, "--zk-tls-cert", cert.CertFile,
 				"--zk-tls-key", cert.KeyFile, "--zk-tls-server-name", "zk.example"},
