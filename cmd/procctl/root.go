@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkpath"
 )
@@ -69,6 +70,7 @@ files (nothing was written).`,
   procctl globs list -o json
   PROCWATCH_ZK=zk1:2181,zk2:2181 procctl watch
   PROCWATCH_ZK_AUTH_FILE=~/.procwatch-editor procctl globs add 'redis*'`,
+		Version:       buildinfo.Line(buildinfo.Version(version), buildinfo.Revision(revision)),
 		Args:          cobra.ArbitraryArgs,
 		RunE:          groupRunE,
 		SilenceErrors: true,
@@ -80,6 +82,7 @@ files (nothing was written).`,
 			return g.resolve(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetIn(g.stdin)
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)

@@ -20,26 +20,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkpath"
 )
 
 // version and revision are set at release builds with
-// -ldflags "-X main.version=... -X main.revision=..."; left empty, the agent
-// reports what the Go toolchain stamped into the binary.
+// -ldflags "-X main.version=... -X main.revision=..."; left empty,
+// buildinfo falls back to what the Go toolchain stamped into the binary.
 var version, revision string
 
 func main() {
-	os.Exit(execute(os.Args[1:], os.Stderr, agent.Run))
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr, agent.Run))
 }
 
 // usageError marks bad flags, which exit 2 rather than 1.
 type usageError struct{ error }
 
 // execute runs the command and turns its outcome into an exit code, in one
-// place: 0 after a clean shutdown, 2 for bad usage, 1 for anything else.
-func execute(args []string, stderr io.Writer, run func(context.Context, agent.Config) error) int {
-	cmd := newCommand(stderr, run)
+// place: 0 after a clean shutdown (or --help, --version), 2 for bad usage,
+// 1 for anything else. Help and --version go to stdout, logs and errors to
+// stderr.
+func execute(args []string, stdout, stderr io.Writer, run func(context.Context, agent.Config) error) int {
+	cmd := newCommand(stdout, stderr, run)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	switch {
@@ -73,7 +76,7 @@ type options struct {
 // for its flag when the flag is not given.
 var envVars = zkopts.SharedEnvVars
 
-func newCommand(stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
+func newCommand(stdout, stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
 	var o options
 	cmd := &cobra.Command{
 		Use:   "procwatch",
@@ -89,6 +92,7 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 			}
 			return nil
 		},
+		Version:       buildinfo.Line(buildinfo.Version(version), buildinfo.Revision(revision)),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -111,7 +115,8 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	cmd.SetOut(stderr)
+	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 
 	f := cmd.Flags()
@@ -186,8 +191,8 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		SessionTimeout:  o.sessionTimeout,
 		ProcfsRoot:      o.procfs,
 		ScanInterval:    o.scanInterval,
-		Version:         version,
-		Revision:        revision,
+		Version:         buildinfo.Version(version),
+		Revision:        buildinfo.Revision(revision),
 		Logger:          promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
 	}, nil
 }

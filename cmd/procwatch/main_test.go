@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -155,8 +157,8 @@ func TestFlags(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var got *agent.Config
-			var stderr bytes.Buffer
-			code := execute(tc.args, &stderr, func(_ context.Context, c agent.Config) error {
+			var stdout, stderr bytes.Buffer
+			code := execute(tc.args, &stdout, &stderr, func(_ context.Context, c agent.Config) error {
 				got = &c
 				return nil
 			})
@@ -178,7 +180,11 @@ func TestFlags(t *testing.T) {
 			if got.Logger == nil {
 				t.Error("no logger")
 			}
-			if diff := cmp.Diff(tc.want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"),
+			// procwatch_build_info and the member info say what --version
+			// says.
+			want := tc.want
+			want.Version, want.Revision = buildinfo.Version(version), buildinfo.Revision(revision)
+			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"),
 				cmpopts.IgnoreUnexported(agent.Config{}, zkopts.Credentials{}, zkopts.TLS{})); diff != "" {
 				t.Errorf("config mismatch (-want +got):\n%s", diff)
 			}
@@ -189,7 +195,7 @@ func TestFlags(t *testing.T) {
 // TestRunErrorExitsOne: a failure of the agent itself is exit code 1.
 func TestRunErrorExitsOne(t *testing.T) {
 	var stderr bytes.Buffer
-	code := execute(nil, &stderr, func(context.Context, agent.Config) error { return errors.New("boom") })
+	code := execute(nil, io.Discard, &stderr, func(context.Context, agent.Config) error { return errors.New("boom") })
 	if code != 1 || !strings.Contains(stderr.String(), "boom") {
 		t.Errorf("exit %d, stderr %q; want 1 and the error", code, stderr.String())
 	}
