@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
@@ -61,8 +59,7 @@ func execute(args []string, stdout, stderr io.Writer, run func(context.Context, 
 type options struct {
 	zk             string
 	path           string
-	listen         []string
-	webConfig      string
+	web            webFlags
 	cacheFile      string
 	sessionTimeout time.Duration
 	procfs         string
@@ -123,8 +120,7 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 	f.SortFlags = false
 	f.StringVar(&o.zk, zkopts.FlagZK, zkopts.DefaultServers, "ZooKeeper servers, comma separated ["+zkopts.EnvZK+"]")
 	f.StringVar(&o.path, zkopts.FlagPath, zkopts.DefaultPath, "root znode ["+zkopts.EnvPath+"]")
-	f.StringSliceVar(&o.listen, "web.listen-address", []string{agent.DefaultListenAddress}, "addresses to serve metrics on (repeatable)")
-	f.StringVar(&o.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth)")
+	o.web.register(f)
 	f.StringVar(&o.cacheFile, "cache-file", "", "last good payload, used when ZooKeeper is unreachable at start")
 	f.DurationVar(&o.sessionTimeout, "session-timeout", zkopts.DefaultAgentSessionTimeout, "ZooKeeper session timeout")
 	o.zkSecurity.Register(f)
@@ -156,18 +152,8 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 	if err := zkpath.ValidateRoot(o.path); err != nil {
 		return agent.Config{}, fmt.Errorf("--path: %w", err)
 	}
-	// The web settings are checked before anything starts: a typo in them
-	// is a configuration error (exit 2, which the systemd unit does not
-	// restart), not a failure to retry every few seconds for ever.
-	for _, addr := range o.listen {
-		if err := checkListenAddress(addr); err != nil {
-			return agent.Config{}, fmt.Errorf("--web.listen-address %q: %w", addr, err)
-		}
-	}
-	if o.webConfig != "" {
-		if err := web.Validate(o.webConfig); err != nil {
-			return agent.Config{}, fmt.Errorf("--web.config.file %q: %w", o.webConfig, err)
-		}
+	if err := o.web.check(); err != nil {
+		return agent.Config{}, err
 	}
 	if o.sessionTimeout <= 0 {
 		return agent.Config{}, fmt.Errorf("--session-timeout %s: must be positive", o.sessionTimeout)
@@ -182,31 +168,18 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		return agent.Config{}, err
 	}
 	return agent.Config{
-		Servers:         servers,
-		ZKSecurity:      sec,
-		Path:            o.path,
-		ListenAddresses: o.listen,
-		WebConfigFile:   o.webConfig,
-		CacheFile:       o.cacheFile,
-		SessionTimeout:  o.sessionTimeout,
-		ProcfsRoot:      o.procfs,
-		ScanInterval:    o.scanInterval,
-		Version:         buildinfo.Version(version),
-		Revision:        buildinfo.Revision(revision),
-		Logger:          promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
+		Servers:          servers,
+		ZKSecurity:       sec,
+		Path:             o.path,
+		ListenAddresses:  *o.web.WebListenAddresses,
+		WebSystemdSocket: *o.web.WebSystemdSocket,
+		WebConfigFile:    *o.web.WebConfigFile,
+		CacheFile:        o.cacheFile,
+		SessionTimeout:   o.sessionTimeout,
+		ProcfsRoot:       o.procfs,
+		ScanInterval:     o.scanInterval,
+		Version:          buildinfo.Version(version),
+		Revision:         buildinfo.Revision(revision),
+		Logger:           promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
 	}, nil
-}
-
-// checkListenAddress refuses an address the HTTP server could never listen
-// on, such as "bogus" or ":http-alt-typo", while leaving a busy port to the
-// server itself (that is an operational failure, exit 1).
-func checkListenAddress(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("want host:port, such as :9256 (%w)", err)
-	}
-	if _, err := net.LookupPort("tcp", port); err != nil {
-		return fmt.Errorf("port %q: %w", port, err)
-	}
-	return nil
 }

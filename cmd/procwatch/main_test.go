@@ -144,6 +144,12 @@ func TestFlags(t *testing.T) {
 		{name: "invalid web config", args: []string{"--web.config.file", badYML}, wantCode: 2, wantErr: "--web.config.file " + strconv.Quote(badYML)},
 		{name: "bogus listen address", args: []string{"--web.listen-address", "bogus"}, wantCode: 2, wantErr: `--web.listen-address "bogus": want host:port`},
 		{name: "bogus listen port", args: []string{"--web.listen-address", ":nine"}, wantCode: 2, wantErr: `port "nine"`},
+		{name: "systemd socket", args: []string{"--web.systemd-socket"},
+			want: with(func(c *agent.Config) { c.WebSystemdSocket = true })},
+		{name: "vsock listen address", args: []string{"--web.listen-address", "vsock://:9256"},
+			want: with(func(c *agent.Config) { c.ListenAddresses = []string{"vsock://:9256"} })},
+		{name: "bogus vsock port", args: []string{"--web.listen-address", "vsock://:nine"}, wantCode: 2, wantErr: `--web.listen-address "vsock://:nine": parse`},
+		{name: "no listen address", args: []string{"--web.listen-address", ""}, wantCode: 2, wantErr: "--web.listen-address: no web listen address"},
 		{name: "empty zk", env: map[string]string{"PROCWATCH_ZK": " , "}, wantCode: 2},
 		{name: "bad duration", args: []string{"--session-timeout", "soon"}, wantCode: 2},
 	} {
@@ -206,11 +212,7 @@ func TestRunErrorExitsOne(t *testing.T) {
 // node removed at once (the session timeout is 10 s; the node is checked
 // right after the exit).
 func TestSIGTERMRemovesListenerNode(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "procwatch")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProcwatch(t)
 
 	cluster := zktest.Start(t, 1)
 	const root = "/procwatch-sigterm"

@@ -30,11 +30,7 @@ func TestVersionFlag(t *testing.T) {
 // TestVersionFromBuild builds the binary as make build and the Dockerfile
 // do, with the version and revision stamped by -ldflags.
 func TestVersionFromBuild(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "procwatch")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.3-test -X main.revision=0abc123", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProcwatch(t, "-ldflags", "-X main.version=1.2.3-test -X main.revision=0abc123")
 	out, err := exec.Command(bin, "--version").Output()
 	if err != nil {
 		t.Fatalf("procwatch --version: %v", err)
@@ -42,4 +38,16 @@ func TestVersionFromBuild(t *testing.T) {
 	if want := "procwatch 1.2.3-test (revision 0abc123, " + runtime.Version() + ")\n"; string(out) != want {
 		t.Errorf("procwatch --version = %q, want %q", out, want)
 	}
+}
+
+// buildProcwatch builds the command with the given build flags into a
+// directory of the test's and returns the binary's path.
+func buildProcwatch(t *testing.T, flags ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "procwatch")
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
