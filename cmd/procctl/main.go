@@ -15,6 +15,11 @@ import (
 	"syscall"
 )
 
+// version and revision are set at release builds with
+// -ldflags "-X main.version=... -X main.revision=..."; left empty,
+// buildinfo falls back to what the Go toolchain stamped into the binary.
+var version, revision string
+
 // main is only wiring: everything worth testing is reachable through
 // newRootCmd, which the tests run in-process, and report, which is the one
 // place errors become exit codes.

@@ -9,19 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkpath"
 )
 
-// Defaults and environment variables shared with the agent (DESIGN.md).
-const (
-	defaultZK             = "127.0.0.1:2181"
-	defaultPath           = "/procwatch"
-	defaultTimeout        = 10 * time.Second
-	defaultSessionTimeout = 5 * time.Second
-	envZK                 = "PROCWATCH_ZK"
-	envPath               = "PROCWATCH_PATH"
-)
+// defaultTimeout bounds a command's connecting and its operation; the
+// defaults shared with the agent are in zkopts.
+const defaultTimeout = 10 * time.Second
 
 // globalOptions are the persistent flags and the process's surroundings.
 // Every command's options struct points at it instead of reading globals, so
@@ -49,7 +44,11 @@ type globalOptions struct {
 // newRootCmd builds the whole command tree. lookupEnv is os.LookupEnv in
 // main and a map in tests.
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
-	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
+	return newRoot(&globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv})
+}
+
+// newRoot builds the command tree around g, which the commands share.
+func newRoot(g *globalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "procctl",
 		Short: "Operate procwatch's shared glob list in ZooKeeper",
@@ -71,6 +70,7 @@ files (nothing was written).`,
   procctl globs list -o json
   PROCWATCH_ZK=zk1:2181,zk2:2181 procctl watch
   PROCWATCH_ZK_AUTH_FILE=~/.procwatch-editor procctl globs add 'redis*'`,
+		Version:       buildinfo.Line(buildinfo.Version(version), buildinfo.Revision(revision)),
 		Args:          cobra.ArbitraryArgs,
 		RunE:          groupRunE,
 		SilenceErrors: true,
@@ -82,18 +82,19 @@ files (nothing was written).`,
 			return g.resolve(cmd)
 		},
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmdPath: c.CommandPath(), err: err}
 	})
 
 	f := root.PersistentFlags()
-	f.StringVar(&g.zk, "zk", defaultZK, "ZooKeeper servers, comma separated ["+envZK+"]")
-	f.StringVar(&g.path, "path", defaultPath, "root znode of the procwatch state ["+envPath+"]")
+	f.StringVar(&g.zk, zkopts.FlagZK, zkopts.DefaultServers, "ZooKeeper servers, comma separated ["+zkopts.EnvZK+"]")
+	f.StringVar(&g.path, zkopts.FlagPath, zkopts.DefaultPath, "root znode of the procwatch state ["+zkopts.EnvPath+"]")
 	f.DurationVar(&g.timeout, "timeout", defaultTimeout, "bound on connecting and on the operation (not on watch's watching, nor on edit's editor)")
-	f.DurationVar(&g.sessionTimeout, "session-timeout", defaultSessionTimeout, "ZooKeeper session timeout: how long the write lock of a procctl that died outlives it")
+	f.DurationVar(&g.sessionTimeout, "session-timeout", zkopts.DefaultCLISessionTimeout, "ZooKeeper session timeout: how long the write lock of a procctl that died outlives it")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	g.zkFlags.Register(f)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -112,23 +113,18 @@ files (nothing was written).`,
 	return root
 }
 
-// resolve applies the precedence flag > environment > default to --zk and
-// --path (the flag's default only stands when neither was given), checks the
-// global flags and picks the printer.
+// envVars are the environment variables procctl reads, each standing in for
+// its flag when the flag is not given.
+var envVars = zkopts.SharedEnvVars
+
+// resolve applies the precedence flag > environment > default (the same
+// function as the agent's), checks the global flags and picks the printer.
 func (g *globalOptions) resolve(cmd *cobra.Command) error {
 	bad := func(format string, args ...any) error {
 		return &usageError{cmdPath: cmd.CommandPath(), err: fmt.Errorf(format, args...)}
 	}
-	for _, fe := range []struct {
-		flag, env string
-		dst       *string
-	}{{"zk", envZK, &g.zk}, {"path", envPath, &g.path}} {
-		if fl := cmd.Flag(fe.flag); fl != nil && fl.Changed {
-			continue
-		}
-		if v, ok := g.lookupEnv(fe.env); ok && v != "" {
-			*fe.dst = v
-		}
+	if err := zkopts.ApplyEnv(cmd.Flags(), cmd.Flags().Changed, g.lookupEnv, envVars); err != nil {
+		return bad("%v", err)
 	}
 	if strings.Trim(g.zk, ", ") == "" {
 		return bad("--zk is empty: give ZooKeeper servers as host:port, comma separated")
@@ -147,10 +143,6 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 		return bad("%v", err)
 	}
 	g.printer = p
-	g.zkFlags.ApplyEnv(func(name string) bool {
-		fl := cmd.Flag(name)
-		return fl != nil && fl.Changed
-	}, g.lookupEnv)
 	// Read before connecting: a missing or world-readable file is the
 	// operator's to fix (exit 2), and nothing has been sent yet.
 	sec, err := g.zkFlags.Load()

@@ -39,6 +39,9 @@ func (g *globalOptions) opContext(ctx context.Context) (context.Context, context
 // of the flags. On failure the message says which servers were unreachable
 // and, when a dial failed, why; a TLS failure is named as such.
 func (g *globalOptions) connect(ctx context.Context) (*zkstate.Session, error) {
+	if err := allRefused(ctx, g.zk); err != nil {
+		return nil, err
+	}
 	opts := append(g.zkSecurity.SessionOptions(), zkstate.WithSessionTimeout(g.sessionTimeout))
 	sess, err := zkstate.Connect(ctx, []string{g.zk}, opts...)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,30 +15,32 @@ import (
 	"time"
 
 	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkpath"
 )
 
 // version and revision are set at release builds with
-// -ldflags "-X main.version=... -X main.revision=..."; left empty, the agent
-// reports what the Go toolchain stamped into the binary.
+// -ldflags "-X main.version=... -X main.revision=..."; left empty,
+// buildinfo falls back to what the Go toolchain stamped into the binary.
 var version, revision string
 
 func main() {
-	os.Exit(execute(os.Args[1:], os.Stderr, agent.Run))
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr, agent.Run))
 }
 
 // usageError marks bad flags, which exit 2 rather than 1.
 type usageError struct{ error }
 
 // execute runs the command and turns its outcome into an exit code, in one
-// place: 0 after a clean shutdown, 2 for bad usage, 1 for anything else.
-func execute(args []string, stderr io.Writer, run func(context.Context, agent.Config) error) int {
-	cmd := newCommand(stderr, run)
+// place: 0 after a clean shutdown (or --help, --version), 2 for bad usage,
+// 1 for anything else. Help and --version go to stdout, logs and errors to
+// stderr.
+func execute(args []string, stdout, stderr io.Writer, run func(context.Context, agent.Config) error) int {
+	cmd := newCommand(stdout, stderr, run)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	switch {
@@ -58,8 +59,7 @@ func execute(args []string, stderr io.Writer, run func(context.Context, agent.Co
 type options struct {
 	zk             string
 	path           string
-	listen         []string
-	webConfig      string
+	web            webFlags
 	cacheFile      string
 	sessionTimeout time.Duration
 	procfs         string
@@ -69,20 +69,11 @@ type options struct {
 	zkSecurity     zkopts.Flags
 }
 
-// envFlags maps flags to the environment variables that set them when the
-// flag is not given; a flag on the command line wins.
-var envFlags = func() []struct{ flag, env string } {
-	ef := []struct{ flag, env string }{
-		{"zk", "PROCWATCH_ZK"},
-		{"path", "PROCWATCH_PATH"},
-	}
-	for _, e := range zkopts.EnvVars {
-		ef = append(ef, struct{ flag, env string }{e.Flag, e.Env})
-	}
-	return ef
-}()
+// envVars are the environment variables procwatch reads, each standing in
+// for its flag when the flag is not given.
+var envVars = zkopts.SharedEnvVars
 
-func newCommand(stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
+func newCommand(stdout, stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
 	var o options
 	cmd := &cobra.Command{
 		Use:   "procwatch",
@@ -98,15 +89,12 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 			}
 			return nil
 		},
+		Version:       buildinfo.Line(buildinfo.Version(version), buildinfo.Revision(revision)),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			for _, ef := range envFlags {
-				if v, ok := os.LookupEnv(ef.env); ok && !cmd.Flags().Changed(ef.flag) {
-					if err := cmd.Flags().Set(ef.flag, v); err != nil {
-						return usageError{fmt.Errorf("%s=%q: %w", ef.env, v, err)}
-					}
-				}
+			if err := zkopts.ApplyEnv(cmd.Flags(), cmd.Flags().Changed, os.LookupEnv, envVars); err != nil {
+				return usageError{err}
 			}
 			return nil
 		},
@@ -124,17 +112,17 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	cmd.SetOut(stderr)
+	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringVar(&o.zk, "zk", agent.DefaultZK, "ZooKeeper servers, comma separated [PROCWATCH_ZK]")
-	f.StringVar(&o.path, "path", agent.DefaultPath, "root znode [PROCWATCH_PATH]")
-	f.StringSliceVar(&o.listen, "web.listen-address", []string{agent.DefaultListenAddress}, "addresses to serve metrics on (repeatable)")
-	f.StringVar(&o.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth)")
+	f.StringVar(&o.zk, zkopts.FlagZK, zkopts.DefaultServers, "ZooKeeper servers, comma separated ["+zkopts.EnvZK+"]")
+	f.StringVar(&o.path, zkopts.FlagPath, zkopts.DefaultPath, "root znode ["+zkopts.EnvPath+"]")
+	o.web.register(f)
 	f.StringVar(&o.cacheFile, "cache-file", "", "last good payload, used when ZooKeeper is unreachable at start")
-	f.DurationVar(&o.sessionTimeout, "session-timeout", 10*time.Second, "ZooKeeper session timeout")
+	f.DurationVar(&o.sessionTimeout, "session-timeout", zkopts.DefaultAgentSessionTimeout, "ZooKeeper session timeout")
 	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
 	f.DurationVar(&o.scanInterval, "scan-interval", agent.DefaultScanInterval, "period of scans between scrapes and list changes (0 disables)")
@@ -164,18 +152,8 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 	if err := zkpath.ValidateRoot(o.path); err != nil {
 		return agent.Config{}, fmt.Errorf("--path: %w", err)
 	}
-	// The web settings are checked before anything starts: a typo in them
-	// is a configuration error (exit 2, which the systemd unit does not
-	// restart), not a failure to retry every few seconds for ever.
-	for _, addr := range o.listen {
-		if err := checkListenAddress(addr); err != nil {
-			return agent.Config{}, fmt.Errorf("--web.listen-address %q: %w", addr, err)
-		}
-	}
-	if o.webConfig != "" {
-		if err := web.Validate(o.webConfig); err != nil {
-			return agent.Config{}, fmt.Errorf("--web.config.file %q: %w", o.webConfig, err)
-		}
+	if err := o.web.check(); err != nil {
+		return agent.Config{}, err
 	}
 	if o.sessionTimeout <= 0 {
 		return agent.Config{}, fmt.Errorf("--session-timeout %s: must be positive", o.sessionTimeout)
@@ -190,31 +168,18 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		return agent.Config{}, err
 	}
 	return agent.Config{
-		Servers:         servers,
-		ZKSecurity:      sec,
-		Path:            o.path,
-		ListenAddresses: o.listen,
-		WebConfigFile:   o.webConfig,
-		CacheFile:       o.cacheFile,
-		SessionTimeout:  o.sessionTimeout,
-		ProcfsRoot:      o.procfs,
-		ScanInterval:    o.scanInterval,
-		Version:         version,
-		Revision:        revision,
-		Logger:          promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
+		Servers:          servers,
+		ZKSecurity:       sec,
+		Path:             o.path,
+		ListenAddresses:  *o.web.WebListenAddresses,
+		WebSystemdSocket: *o.web.WebSystemdSocket,
+		WebConfigFile:    *o.web.WebConfigFile,
+		CacheFile:        o.cacheFile,
+		SessionTimeout:   o.sessionTimeout,
+		ProcfsRoot:       o.procfs,
+		ScanInterval:     o.scanInterval,
+		Version:          buildinfo.Version(version),
+		Revision:         buildinfo.Revision(revision),
+		Logger:           promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),
 	}, nil
-}
-
-// checkListenAddress refuses an address the HTTP server could never listen
-// on, such as "bogus" or ":http-alt-typo", while leaving a busy port to the
-// server itself (that is an operational failure, exit 1).
-func checkListenAddress(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("want host:port, such as :9256 (%w)", err)
-	}
-	if _, err := net.LookupPort("tcp", port); err != nil {
-		return fmt.Errorf("port %q: %w", port, err)
-	}
-	return nil
 }

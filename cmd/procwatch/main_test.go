@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -99,6 +101,18 @@ func TestFlags(t *testing.T) {
 			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"flag:1"}, "/flag" }),
 		},
 		{
+			name: "empty environment keeps the defaults",
+			env: map[string]string{"PROCWATCH_ZK": "", "PROCWATCH_PATH": "", zkopts.EnvAuthFile: "", zkopts.EnvTLSCA: "",
+				zkopts.EnvTLSCert: "", zkopts.EnvTLSKey: "", zkopts.EnvTLSServerName: ""},
+			want: defaults,
+		},
+		{
+			name: "flags win over empty variables too",
+			args: []string{"--zk", "flag:1"},
+			env:  map[string]string{"PROCWATCH_ZK": "", "PROCWATCH_PATH": "/env"},
+			want: with(func(c *agent.Config) { c.Servers, c.Path = []string{"flag:1"}, "/env" }),
+		},
+		{
 			name: "credentials and TLS",
 			args: []string{"--zk-auth-file", auth, "--zk-tls-ca", ca.CertFile, "--zk-tls-cert", cert.CertFile,
 				"--zk-tls-key", cert.KeyFile, "--zk-tls-server-name", "zk.example"},
@@ -130,6 +144,12 @@ func TestFlags(t *testing.T) {
 		{name: "invalid web config", args: []string{"--web.config.file", badYML}, wantCode: 2, wantErr: "--web.config.file " + strconv.Quote(badYML)},
 		{name: "bogus listen address", args: []string{"--web.listen-address", "bogus"}, wantCode: 2, wantErr: `--web.listen-address "bogus": want host:port`},
 		{name: "bogus listen port", args: []string{"--web.listen-address", ":nine"}, wantCode: 2, wantErr: `port "nine"`},
+		{name: "systemd socket", args: []string{"--web.systemd-socket"},
+			want: with(func(c *agent.Config) { c.WebSystemdSocket = true })},
+		{name: "vsock listen address", args: []string{"--web.listen-address", "vsock://:9256"},
+			want: with(func(c *agent.Config) { c.ListenAddresses = []string{"vsock://:9256"} })},
+		{name: "bogus vsock port", args: []string{"--web.listen-address", "vsock://:nine"}, wantCode: 2, wantErr: `--web.listen-address "vsock://:nine": parse`},
+		{name: "no listen address", args: []string{"--web.listen-address", ""}, wantCode: 2, wantErr: "--web.listen-address: no web listen address"},
 		{name: "empty zk", env: map[string]string{"PROCWATCH_ZK": " , "}, wantCode: 2},
 		{name: "bad duration", args: []string{"--session-timeout", "soon"}, wantCode: 2},
 	} {
@@ -143,8 +163,8 @@ func TestFlags(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var got *agent.Config
-			var stderr bytes.Buffer
-			code := execute(tc.args, &stderr, func(_ context.Context, c agent.Config) error {
+			var stdout, stderr bytes.Buffer
+			code := execute(tc.args, &stdout, &stderr, func(_ context.Context, c agent.Config) error {
 				got = &c
 				return nil
 			})
@@ -166,7 +186,11 @@ func TestFlags(t *testing.T) {
 			if got.Logger == nil {
 				t.Error("no logger")
 			}
-			if diff := cmp.Diff(tc.want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"),
+			// procwatch_build_info and the member info say what --version
+			// says.
+			want := tc.want
+			want.Version, want.Revision = buildinfo.Version(version), buildinfo.Revision(revision)
+			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"),
 				cmpopts.IgnoreUnexported(agent.Config{}, zkopts.Credentials{}, zkopts.TLS{})); diff != "" {
 				t.Errorf("config mismatch (-want +got):\n%s", diff)
 			}
@@ -177,7 +201,7 @@ func TestFlags(t *testing.T) {
 // TestRunErrorExitsOne: a failure of the agent itself is exit code 1.
 func TestRunErrorExitsOne(t *testing.T) {
 	var stderr bytes.Buffer
-	code := execute(nil, &stderr, func(context.Context, agent.Config) error { return errors.New("boom") })
+	code := execute(nil, io.Discard, &stderr, func(context.Context, agent.Config) error { return errors.New("boom") })
 	if code != 1 || !strings.Contains(stderr.String(), "boom") {
 		t.Errorf("exit %d, stderr %q; want 1 and the error", code, stderr.String())
 	}
@@ -188,11 +212,7 @@ func TestRunErrorExitsOne(t *testing.T) {
 // node removed at once (the session timeout is 10 s; the node is checked
 // right after the exit).
 func TestSIGTERMRemovesListenerNode(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "procwatch")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProcwatch(t)
 
 	cluster := zktest.Start(t, 1)
 	const root = "/procwatch-sigterm"

@@ -49,10 +49,13 @@ type Config struct {
 	Servers []string
 	// Path is the root znode of the shared watch list.
 	Path string
-	// ListenAddresses and WebConfigFile configure exporter-toolkit's web
-	// server (TLS and basic auth come from the web config file).
-	ListenAddresses []string
-	WebConfigFile   string
+	// ListenAddresses, WebSystemdSocket and WebConfigFile configure
+	// exporter-toolkit's web server (TLS and basic auth come from the web
+	// config file); with WebSystemdSocket it serves the sockets systemd
+	// passed instead of ListenAddresses.
+	ListenAddresses  []string
+	WebSystemdSocket bool
+	WebConfigFile    string
 	// Listener, when set, is served instead of ListenAddresses. Tests use
 	// it to serve on a port they already hold.
 	Listener net.Listener
@@ -259,7 +262,7 @@ func buildVersion() string {
 // (TLS, basic auth) on every listener.
 func (a *agent) serve(srv *http.Server) error {
 	webConfig := a.cfg.WebConfigFile
-	systemd := false
+	systemd := a.cfg.WebSystemdSocket
 	flags := &web.FlagConfig{
 		WebListenAddresses: &a.cfg.ListenAddresses,
 		WebSystemdSocket:   &systemd,

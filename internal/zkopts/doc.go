@@ -1,10 +1,14 @@
-// Package zkopts turns the ZooKeeper security flags that procwatch and
-// procctl share (--zk-auth-file, --zk-tls-ca, --zk-tls-cert, --zk-tls-key,
-// --zk-tls-server-name, and their PROCWATCH_ZK_* environment variables) into
-// zkstate session options, and explains connection failures in words.
+// Package zkopts holds the ZooKeeper settings that procwatch and procctl
+// share: the defaults of --zk, --path and the session timeouts, the one
+// rule by which environment variables stand in for flags (ApplyEnv), and
+// the security flags (--zk-auth-file, --zk-tls-ca, --zk-tls-cert,
+// --zk-tls-key, --zk-tls-server-name) turned into zkstate session options.
+// It also explains connection failures in words.
 //
 // What it guarantees:
 //
+//   - Flag > environment > default, in both programs alike; an empty
+//     variable is the same as an unset one.
 //   - Passwords come only from a file, never from a flag value or an
 //     environment variable's value, which `ps` and /proc/PID/environ show.
 //     A credentials file (or TLS key) readable by every user of the host is

@@ -6,8 +6,8 @@ import (
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
 
-// Flag names and the environment variables that stand in for them when the
-// flag is not given (a flag on the command line wins).
+// Names of the security flags and of the environment variables that stand
+// in for them when the flag is not given (see ApplyEnv).
 const (
 	FlagAuthFile      = "zk-auth-file"
 	FlagTLSCA         = "zk-tls-ca"
@@ -44,35 +44,6 @@ func (f *Flags) Register(fs FlagSet) {
 	fs.StringVar(&f.TLS.Cert, FlagTLSCert, "", "PEM client certificate for ZooKeeper's secureClientPort, with --zk-tls-key ["+EnvTLSCert+"]")
 	fs.StringVar(&f.TLS.Key, FlagTLSKey, "", "PEM private key of --zk-tls-cert; must not be world-readable ["+EnvTLSKey+"]")
 	fs.StringVar(&f.TLS.ServerName, FlagTLSServerName, "", "name the ZooKeeper servers' certificates must hold (default: the host of each --zk address) ["+EnvTLSServerName+"]")
-}
-
-// EnvVars pairs each flag with its environment variable.
-var EnvVars = []struct{ Flag, Env string }{
-	{FlagAuthFile, EnvAuthFile},
-	{FlagTLSCA, EnvTLSCA},
-	{FlagTLSCert, EnvTLSCert},
-	{FlagTLSKey, EnvTLSKey},
-	{FlagTLSServerName, EnvTLSServerName},
-}
-
-// ApplyEnv fills each setting whose flag was not given (changed reports
-// that) from its environment variable, when set and not empty.
-func (f *Flags) ApplyEnv(changed func(flag string) bool, lookupEnv func(string) (string, bool)) {
-	dst := map[string]*string{
-		FlagAuthFile:      &f.AuthFile,
-		FlagTLSCA:         &f.TLS.CA,
-		FlagTLSCert:       &f.TLS.Cert,
-		FlagTLSKey:        &f.TLS.Key,
-		FlagTLSServerName: &f.TLS.ServerName,
-	}
-	for _, ev := range EnvVars {
-		if changed(ev.Flag) {
-			continue
-		}
-		if v, ok := lookupEnv(ev.Env); ok && v != "" {
-			*dst[ev.Flag] = v
-		}
-	}
 }
 
 // Load reads and checks the files the flags name. Its errors are about the

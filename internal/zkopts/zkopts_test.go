@@ -230,7 +230,9 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	env := map[string]string{EnvAuthFile: auth, EnvTLSServerName: "env.example", EnvTLSCA: ""}
-	f.ApplyEnv(func(name string) bool { return set[name] }, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err := ApplyEnv(fs, func(name string) bool { return set[name] }, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, SecurityEnvVars); err != nil {
+		t.Fatal(err)
+	}
 	want := Flags{AuthFile: auth, TLS: TLSFiles{ServerName: "flag.example"}}
 	if diff := cmp.Diff(want, f); diff != "" {
 		t.Fatalf("flags (-want +got):\n%s", diff)
