@@ -8,15 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/procwatch/procwatch/internal/buildinfo"
 	"github.com/procwatch/procwatch/internal/metrics"
 	"github.com/procwatch/procwatch/internal/monitor"
 	"github.com/procwatch/procwatch/internal/telemetry"
@@ -27,8 +26,6 @@ import (
 
 // Defaults of the agent's settings, shared with the command's flags.
 const (
-	DefaultPath          = "/procwatch"
-	DefaultZK            = "127.0.0.1:2181"
 	DefaultListenAddress = ":9256"
 	DefaultProcfs        = "/proc"
 	// DefaultScanInterval is how often the agent scans on its own, between
@@ -206,7 +203,7 @@ func (c *Config) defaults() error {
 		return errors.New("no ZooKeeper servers given")
 	}
 	if c.Path == "" {
-		c.Path = DefaultPath
+		c.Path = zkopts.DefaultPath
 	}
 	if c.Listener == nil && len(c.ListenAddresses) == 0 {
 		return errors.New("no web listen address given")
@@ -233,29 +230,12 @@ func (c *Config) defaults() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Version == "" {
-		c.Version = buildVersion()
+		c.Version = buildinfo.Version("")
 	}
 	if c.Revision == "" {
-		// The build sets it (-ldflags -X), and prometheus/common takes the
-		// VCS revision the Go toolchain stamped into the binary otherwise.
-		c.Revision = version.GetRevision()
+		c.Revision = buildinfo.Revision("")
 	}
 	return nil
-}
-
-// buildVersion returns the version the build set in prometheus/common's
-// version package, else the module version the Go toolchain recorded (a
-// `go install ...@v1.2.3`), else "unknown".
-func buildVersion() string {
-	if version.Version != "" {
-		return version.Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			return v
-		}
-	}
-	return "unknown"
 }
 
 // serve runs exporter-toolkit's server, which applies the web config file
