@@ -221,6 +221,14 @@ type podSpec struct {
 				Name string `yaml:"name"`
 			} `yaml:"configMapRef"`
 		} `yaml:"envFrom"`
+		Env []struct {
+			Name      string `yaml:"name"`
+			ValueFrom struct {
+				FieldRef struct {
+					FieldPath string `yaml:"fieldPath"`
+				} `yaml:"fieldRef"`
+			} `yaml:"valueFrom"`
+		} `yaml:"env"`
 		Ports []struct {
 			Name          string `yaml:"name"`
 			ContainerPort int    `yaml:"containerPort"`
@@ -363,6 +371,31 @@ func TestKubernetesManifest(t *testing.T) {
 			t.Errorf("container arg %s: procwatch has no flag %s", a, name)
 		}
 		args[name] = value
+	}
+
+	// The agent's identity for groups: the node's name as its hostname,
+	// and only variables the agent reads, the commented-out label example
+	// included.
+	hostname := ""
+	for _, e := range c.Env {
+		if !slices.Contains(env, e.Name) {
+			t.Errorf("container env %s is no variable the agent reads (%q)", e.Name, env)
+		}
+		if e.Name == "PROCWATCH_HOSTNAME" {
+			hostname = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	if hostname != "spec.nodeName" {
+		t.Errorf("PROCWATCH_HOSTNAME comes from %q; want the node's name (fieldRef spec.nodeName), which groups select hosts by", hostname)
+	}
+	manifest, err := os.ReadFile(repoFile(t, "deploy/kubernetes/procwatch.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s*#- name: ([A-Z][A-Z_]*)$`).FindAllStringSubmatch(string(manifest), -1) {
+		if !slices.Contains(env, m[1]) {
+			t.Errorf("the DaemonSet's example sets %s, which the agent does not read", m[1])
+		}
 	}
 
 	// /proc from the host, read-only, where --path.procfs points.
@@ -547,6 +580,9 @@ func TestSystemdUnit(t *testing.T) {
 	envFile, err := os.ReadFile(repoFile(t, "deploy/systemd/procwatch.env"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^PROCWATCH_LABELS=`).Match(envFile) {
+		t.Error("procwatch.env does not show PROCWATCH_LABELS, the host's labels for groups")
 	}
 	known := append(agentEnv(t, b), "PROCWATCH_ARGS")
 	for _, m := range regexp.MustCompile(`(?m)^#?([A-Z][A-Z_]*)=`).FindAllStringSubmatch(string(envFile), -1) {
