@@ -75,6 +75,8 @@ func TestAlertRules(t *testing.T) {
 		{"ProcwatchAgentDown", `up{job=~"procwatch.*"} == 0`},
 		{"ProcwatchInvalidPayload", "procwatch_state_invalid == 1 or increase(procwatch_state_invalid_payloads_total[10m]) > 0"},
 		{"ProcwatchNoGlobs", "procwatch_globs == 0 and max_over_time(procwatch_globs[1h]) > 0"},
+		{"ProcwatchAgentBehind", "procwatch_state_version < on(job) group_left() max by (job) (procwatch_state_version)"},
+		{"ProcwatchSkippedGroup", "procwatch_skipped_groups > 0"},
 	} {
 		r := findRule(t, rules, want.alert)
 		if r.Expr != want.expr {
@@ -86,6 +88,11 @@ func TestAlertRules(t *testing.T) {
 	}
 	if r := findRule(t, rules, "ProcwatchProcessMissing"); r.For != "1m" {
 		t.Errorf("ProcwatchProcessMissing waits %q; want 1m", r.For)
+	}
+	// Agents are scraped at different moments: right after a write some
+	// show the new version and some the old one.
+	if r := findRule(t, rules, "ProcwatchAgentBehind"); r.For != "5m" {
+		t.Errorf("ProcwatchAgentBehind waits %q; want 5m, beyond a rollout seen across scrapes", r.For)
 	}
 }
 
