@@ -717,8 +717,9 @@ func TestZooKeeperExampleConfig(t *testing.T) {
 }
 
 // exportedNames scrapes a running agent, set up so that every series it can
-// export is present (a glob that matches a process, a list verified with
-// ZooKeeper), and returns the names of its metric families with, for
+// export is present (a glob that matches a process, a group that applies to
+// the agent, a list verified with ZooKeeper), and returns the names of its
+// metric families with, for
 // histograms and summaries, the names of their series (_bucket, _sum,
 // _count), which is what PromQL selects.
 func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names []string) {
@@ -729,6 +730,9 @@ func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names [
 	name := fmt.Sprintf("procwatch-e2e-metrics-%d", os.Getpid())
 	sleeper(t, name)
 	runProcctl(t, b, servers, "init", name)
+	// procwatch_group_applies has a series per group applying to the
+	// agent, none without one. "*" selects whatever the agent's hostname.
+	kazooSet(t, servers, "/procwatch/payload", fmt.Appendf(nil, `{"globs": [%q], "groups": {"e2e": {"hosts": ["*"], "globs": [%q]}}}`, name, name))
 	a := startAgent(t, b, "agent", servers, "/procwatch")
 	eventually(t, 20*time.Second, "every series of the agent", func() (bool, string) {
 		var err error
@@ -738,7 +742,8 @@ func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names [
 		}
 		oldest := families["procwatch_glob_oldest_start_time_seconds"]
 		_, age := families["procwatch_state_age_seconds"]
-		return oldest != nil && len(oldest.Metric) == 1 && age, fmt.Sprintf("%d families", len(families))
+		_, groups := families["procwatch_group_applies"]
+		return oldest != nil && len(oldest.Metric) == 1 && age && groups, fmt.Sprintf("%d families", len(families))
 	}, a.proc)
 	for n, f := range families {
 		names = append(names, n)
