@@ -75,6 +75,8 @@ func TestAlertRules(t *testing.T) {
 		{"ProcwatchAgentDown", `up{job=~"procwatch.*"} == 0`},
 		{"ProcwatchInvalidPayload", "procwatch_state_invalid == 1 or increase(procwatch_state_invalid_payloads_total[10m]) > 0"},
 		{"ProcwatchNoGlobs", "procwatch_globs == 0 and max_over_time(procwatch_globs[1h]) > 0"},
+		{"ProcwatchAgentBehind", "procwatch_state_version < on(job) group_left() max by (job) (procwatch_state_version)"},
+		{"ProcwatchSkippedGroup", "procwatch_skipped_groups > 0"},
 	} {
 		r := findRule(t, rules, want.alert)
 		if r.Expr != want.expr {
@@ -86,6 +88,11 @@ func TestAlertRules(t *testing.T) {
 	}
 	if r := findRule(t, rules, "ProcwatchProcessMissing"); r.For != "1m" {
 		t.Errorf("ProcwatchProcessMissing waits %q; want 1m", r.For)
+	}
+	// Agents are scraped at different moments: right after a write some
+	// show the new version and some the old one.
+	if r := findRule(t, rules, "ProcwatchAgentBehind"); r.For != "5m" {
+		t.Errorf("ProcwatchAgentBehind waits %q; want 5m, beyond a rollout seen across scrapes", r.For)
 	}
 }
 
@@ -221,6 +228,14 @@ type podSpec struct {
 				Name string `yaml:"name"`
 			} `yaml:"configMapRef"`
 		} `yaml:"envFrom"`
+		Env []struct {
+			Name      string `yaml:"name"`
+			ValueFrom struct {
+				FieldRef struct {
+					FieldPath string `yaml:"fieldPath"`
+				} `yaml:"fieldRef"`
+			} `yaml:"valueFrom"`
+		} `yaml:"env"`
 		Ports []struct {
 			Name          string `yaml:"name"`
 			ContainerPort int    `yaml:"containerPort"`
@@ -363,6 +378,31 @@ func TestKubernetesManifest(t *testing.T) {
 			t.Errorf("container arg %s: procwatch has no flag %s", a, name)
 		}
 		args[name] = value
+	}
+
+	// The agent's identity for groups: the node's name as its hostname,
+	// and only variables the agent reads, the commented-out label example
+	// included.
+	hostname := ""
+	for _, e := range c.Env {
+		if !slices.Contains(env, e.Name) {
+			t.Errorf("container env %s is no variable the agent reads (%q)", e.Name, env)
+		}
+		if e.Name == "PROCWATCH_HOSTNAME" {
+			hostname = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	if hostname != "spec.nodeName" {
+		t.Errorf("PROCWATCH_HOSTNAME comes from %q; want the node's name (fieldRef spec.nodeName), which groups select hosts by", hostname)
+	}
+	manifest, err := os.ReadFile(repoFile(t, "deploy/kubernetes/procwatch.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s*#- name: ([A-Z][A-Z_]*)$`).FindAllStringSubmatch(string(manifest), -1) {
+		if !slices.Contains(env, m[1]) {
+			t.Errorf("the DaemonSet's example sets %s, which the agent does not read", m[1])
+		}
 	}
 
 	// /proc from the host, read-only, where --path.procfs points.
@@ -548,6 +588,9 @@ func TestSystemdUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !regexp.MustCompile(`(?m)^PROCWATCH_LABELS=`).Match(envFile) {
+		t.Error("procwatch.env does not show PROCWATCH_LABELS, the host's labels for groups")
+	}
 	known := append(agentEnv(t, b), "PROCWATCH_ARGS")
 	for _, m := range regexp.MustCompile(`(?m)^#?([A-Z][A-Z_]*)=`).FindAllStringSubmatch(string(envFile), -1) {
 		if !slices.Contains(known, m[1]) {
@@ -674,8 +717,9 @@ func TestZooKeeperExampleConfig(t *testing.T) {
 }
 
 // exportedNames scrapes a running agent, set up so that every series it can
-// export is present (a glob that matches a process, a list verified with
-// ZooKeeper), and returns the names of its metric families with, for
+// export is present (a glob that matches a process, a group that applies to
+// the agent, a list verified with ZooKeeper), and returns the names of its
+// metric families with, for
 // histograms and summaries, the names of their series (_bucket, _sum,
 // _count), which is what PromQL selects.
 func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names []string) {
@@ -686,6 +730,9 @@ func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names [
 	name := fmt.Sprintf("procwatch-e2e-metrics-%d", os.Getpid())
 	sleeper(t, name)
 	runProcctl(t, b, servers, "init", name)
+	// procwatch_group_applies has a series per group applying to the
+	// agent, none without one. "*" selects whatever the agent's hostname.
+	kazooSet(t, servers, "/procwatch/payload", fmt.Appendf(nil, `{"globs": [%q], "groups": {"e2e": {"hosts": ["*"], "globs": [%q]}}}`, name, name))
 	a := startAgent(t, b, "agent", servers, "/procwatch")
 	eventually(t, 20*time.Second, "every series of the agent", func() (bool, string) {
 		var err error
@@ -695,7 +742,8 @@ func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names [
 		}
 		oldest := families["procwatch_glob_oldest_start_time_seconds"]
 		_, age := families["procwatch_state_age_seconds"]
-		return oldest != nil && len(oldest.Metric) == 1 && age, fmt.Sprintf("%d families", len(families))
+		_, groups := families["procwatch_group_applies"]
+		return oldest != nil && len(oldest.Metric) == 1 && age && groups, fmt.Sprintf("%d families", len(families))
 	}, a.proc)
 	for n, f := range families {
 		names = append(names, n)
