@@ -10,15 +10,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
 	"github.com/procwatch/procwatch/internal/buildinfo"
+	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkpath"
 )
@@ -67,11 +70,22 @@ type options struct {
 	logLevel       string
 	logFormat      string
 	zkSecurity     zkopts.Flags
+	hostname       string
+	labels         []string
+	memberInterval time.Duration
 }
+
+// The agent's own environment variables, beside the shared ones.
+const (
+	envHostname = "PROCWATCH_HOSTNAME"
+	envLabels   = "PROCWATCH_LABELS"
+)
 
 // envVars are the environment variables procwatch reads, each standing in
 // for its flag when the flag is not given.
-var envVars = zkopts.SharedEnvVars
+var envVars = append(slices.Clone(zkopts.SharedEnvVars),
+	zkopts.EnvVar{Flag: "hostname", Env: envHostname},
+	zkopts.EnvVar{Flag: "label", Env: envLabels})
 
 func newCommand(stdout, stderr io.Writer, run func(context.Context, agent.Config) error) *cobra.Command {
 	var o options
@@ -107,7 +121,7 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 			defer stop()
 			cfg.Logger.Info("starting procwatch", "version", cfg.Version, "zk", strings.Join(cfg.Servers, ","),
 				"path", cfg.Path, "listen", cfg.ListenAddresses, "procfs", cfg.ProcfsRoot, "cache_file", cfg.CacheFile,
-				"zk_security", cfg.ZKSecurity.String())
+				"zk_security", cfg.ZKSecurity.String(), "hostname", cfg.Hostname, "labels", watchlist.FormatLabels(cfg.Labels))
 			return run(ctx, cfg)
 		},
 	}
@@ -125,6 +139,9 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 	f.DurationVar(&o.sessionTimeout, "session-timeout", zkopts.DefaultAgentSessionTimeout, "ZooKeeper session timeout")
 	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
+	f.StringVar(&o.hostname, "hostname", "", "this agent's name for targeting: groups match it with their hosts globs (default: the OS hostname) ["+envHostname+"]")
+	f.StringArrayVar(&o.labels, "label", nil, "KEY=VALUE identity label for targeting, repeatable (comma separated in "+envLabels+")")
+	f.DurationVar(&o.memberInterval, "member-update-interval", agent.DefaultMemberUpdateInterval, "least time between rewrites of this agent's member info for a changed set of missing globs")
 	f.DurationVar(&o.scanInterval, "scan-interval", agent.DefaultScanInterval, "period of scans between scrapes and list changes (0 disables)")
 	f.StringVar(&o.logLevel, "log.level", "info", "log level: "+strings.Join(promslog.LevelFlagOptions, ", "))
 	f.StringVar(&o.logFormat, "log.format", "logfmt", "log format: "+strings.Join(promslog.FormatFlagOptions, ", "))
@@ -161,6 +178,20 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 	if o.scanInterval < 0 {
 		return agent.Config{}, fmt.Errorf("--scan-interval %s: must not be negative", o.scanInterval)
 	}
+	var kvs []string
+	for _, l := range o.labels {
+		kvs = append(kvs, watchlist.SplitLabels(l)...)
+	}
+	labels, err := watchlist.ParseLabels(kvs)
+	if err != nil {
+		return agent.Config{}, fmt.Errorf("--label: %w", err)
+	}
+	if strings.ContainsFunc(o.hostname, unicode.IsSpace) {
+		return agent.Config{}, fmt.Errorf("--hostname %q: must not hold spaces", o.hostname)
+	}
+	if o.memberInterval <= 0 {
+		return agent.Config{}, fmt.Errorf("--member-update-interval %s: must be positive", o.memberInterval)
+	}
 	// Read now, so that a missing or world-readable file is a usage error
 	// (exit 2) before anything starts.
 	sec, err := o.zkSecurity.Load()
@@ -178,6 +209,9 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		SessionTimeout:   o.sessionTimeout,
 		ProcfsRoot:       o.procfs,
 		ScanInterval:     o.scanInterval,
+		Hostname:         o.hostname,
+		Labels:           labels,
+		MemberInterval:   o.memberInterval,
 		Version:          buildinfo.Version(version),
 		Revision:         buildinfo.Revision(revision),
 		Logger:           promslog.New(&promslog.Config{Level: level, Format: format, Writer: stderr}),

@@ -43,6 +43,8 @@ func TestFlags(t *testing.T) {
 		SessionTimeout:  10 * time.Second,
 		ProcfsRoot:      "/proc",
 		ScanInterval:    5 * time.Second,
+		MemberInterval:  10 * time.Second,
+		Labels:          map[string]string{},
 	}
 	with := func(f func(*agent.Config)) agent.Config {
 		c := defaults
@@ -86,9 +88,35 @@ func TestFlags(t *testing.T) {
 			want: agent.Config{
 				Servers: []string{"a:1", "b:2"}, Path: "/pw", ListenAddresses: []string{"127.0.0.1:1", "[::1]:2"},
 				WebConfigFile: webYML, CacheFile: "/var/cache/pw", SessionTimeout: 3 * time.Second,
-				ProcfsRoot: "/host/proc",
+				ProcfsRoot: "/host/proc", MemberInterval: 10 * time.Second, Labels: map[string]string{},
 			},
 		},
+		{
+			name: "identity for targeting",
+			args: []string{"--hostname", "web-1", "--label", "role=web", "--label", "region=eu,rack=3", "--member-update-interval", "30s"},
+			want: with(func(c *agent.Config) {
+				c.Hostname, c.MemberInterval = "web-1", 30*time.Second
+				c.Labels = map[string]string{"role": "web", "region": "eu", "rack": "3"}
+			}),
+		},
+		{
+			name: "identity from the environment",
+			env:  map[string]string{"PROCWATCH_HOSTNAME": "db-7", "PROCWATCH_LABELS": "role=db, region=us"},
+			want: with(func(c *agent.Config) {
+				c.Hostname, c.Labels = "db-7", map[string]string{"role": "db", "region": "us"}
+			}),
+		},
+		{
+			name: "identity flags win over the environment",
+			args: []string{"--hostname", "flag", "--label", "role=flag"},
+			env:  map[string]string{"PROCWATCH_HOSTNAME": "env", "PROCWATCH_LABELS": "role=env,x=y"},
+			want: with(func(c *agent.Config) { c.Hostname, c.Labels = "flag", map[string]string{"role": "flag"} }),
+		},
+		{name: "bad label", args: []string{"--label", "role"}, wantCode: 2, wantErr: `--label: label "role": want KEY=VALUE`},
+		{name: "label twice", args: []string{"--label", "role=a", "--label", "role=b"}, wantCode: 2, wantErr: "label role given twice"},
+		{name: "bad label from the environment", env: map[string]string{"PROCWATCH_LABELS": "ro le=db"}, wantCode: 2, wantErr: `label key "ro le"`},
+		{name: "hostname with a space", args: []string{"--hostname", "web 1"}, wantCode: 2, wantErr: "must not hold spaces"},
+		{name: "member update interval zero", args: []string{"--member-update-interval", "0s"}, wantCode: 2, wantErr: "--member-update-interval 0s: must be positive"},
 		{
 			name: "environment",
 			env:  map[string]string{"PROCWATCH_ZK": "zk1:2181,zk2:2181", "PROCWATCH_PATH": "/fleet"},

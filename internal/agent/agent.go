@@ -33,6 +33,10 @@ const (
 	// starts, exits and CPU when scrapes are far apart; a scan of a few
 	// thousand processes costs milliseconds.
 	DefaultScanInterval = 5 * time.Second
+	// DefaultMemberUpdateInterval is the least time between rewrites of the
+	// member info for a changed set of missing globs: a fleet-wide outage
+	// costs ZooKeeper one small write per agent per interval.
+	DefaultMemberUpdateInterval = 10 * time.Second
 )
 
 // shutdownTimeout bounds each step of a graceful shutdown (HTTP drain, span
@@ -71,6 +75,10 @@ type Config struct {
 	// OS hostname.
 	Hostname string
 	Labels   map[string]string
+	// MemberInterval is the least time between rewrites of the member
+	// info when only the missing globs changed (a new version is published
+	// at once); zero is DefaultMemberUpdateInterval.
+	MemberInterval time.Duration
 	// ProcfsRoot is the procfs mount to read processes from.
 	ProcfsRoot string
 	// ScanInterval is the period of the agent's own scans; zero or less
@@ -213,6 +221,9 @@ func (c *Config) defaults() error {
 	}
 	if c.ProcfsRoot == "" {
 		c.ProcfsRoot = DefaultProcfs
+	}
+	if c.MemberInterval <= 0 {
+		c.MemberInterval = DefaultMemberUpdateInterval
 	}
 	if c.Hostname == "" {
 		h, err := os.Hostname()
