@@ -74,8 +74,9 @@ func Start(t testing.TB, path string, n int) (cmds []*exec.Cmd, kill func()) {
 
 // Settle waits (up to 5 s) until each process runs its own executable and
 // sleeps: before exec it is a copy of the test binary, and until sleep
-// reaches its nanosleep the dynamic loader is still mapping libraries, so
-// its name, fds, rss and vsize are still moving.
+// reaches its nanosleep (or, for "sleep infinity", its pause) the dynamic
+// loader is still mapping libraries, so its name, fds, rss and vsize are
+// still moving.
 func Settle(t testing.TB, cmds ...*exec.Cmd) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -85,7 +86,8 @@ func Settle(t testing.TB, cmds ...*exec.Cmd) {
 		for {
 			exe, _ := os.Readlink(filepath.Join(pidDir, "exe"))
 			wchan, _ := os.ReadFile(filepath.Join(pidDir, "wchan"))
-			if exe == want && strings.Contains(string(wchan), "sleep") || time.Now().After(deadline) {
+			sleeping := strings.Contains(string(wchan), "sleep") || strings.Contains(string(wchan), "pause")
+			if exe == want && sleeping || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(5 * time.Millisecond) // /proc offers no event for this
