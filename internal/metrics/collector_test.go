@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 // globMetrics are the per-glob series and the scan summary, compared
@@ -221,7 +222,7 @@ func TestCollectorAcrossExit(t *testing.T) {
 	want.addSummary(3, 1, 1, 9)
 	compare(t, "after pid 400 spent CPU", reg, want)
 
-	exitProc(t, root, 400)
+	proctest.RemoveProc(t, root, 400)
 	startProc(t, root, 500, 700, 8000)
 	if _, err := mon.Scan(ctx); err != nil {
 		t.Fatal(err)
@@ -239,8 +240,8 @@ func TestCollectorAcrossExit(t *testing.T) {
 	want.addSummary(3, 1, 1, 9)
 	compare(t, "after pid 400 exited and pid 700 started", reg, want)
 
-	exitProc(t, root, 500)
-	exitProc(t, root, 700)
+	proctest.RemoveProc(t, root, 500)
+	proctest.RemoveProc(t, root, 700)
 	if _, err := mon.Scan(ctx); err != nil {
 		t.Fatal(err)
 	}

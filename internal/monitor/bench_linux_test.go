@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 // benchGlobs mixes the three kinds of pattern; only the nginx workers that
@@ -33,7 +35,7 @@ var benchGlobs = []string{"nginx", "kube-controller-manager*", "/usr/sbin/sshd",
 func BenchmarkScan(b *testing.B) {
 	for _, n := range []int{2000, 10000} {
 		root := filepath.Join(b.TempDir(), "proc")
-		if err := writeProcRoot(root, manyProcs(n, 100)); err != nil {
+		if err := proctest.WriteProcRoot(root, manyProcs(n, 100)); err != nil {
 			b.Fatal(err)
 		}
 		m, errs := Compile(benchGlobs)
@@ -152,7 +154,7 @@ func BenchmarkScanVsFloor(b *testing.B) {
 	for _, n := range []int{2000, 10000} {
 		b.Run(fmt.Sprintf("procs=%d", n), func(b *testing.B) {
 			root := filepath.Join(b.TempDir(), "proc")
-			if err := writeProcRoot(root, manyProcs(n, 100)); err != nil {
+			if err := proctest.WriteProcRoot(root, manyProcs(n, 100)); err != nil {
 				b.Fatal(err)
 			}
 			pairedScan(b, root)

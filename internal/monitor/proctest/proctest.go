@@ -1,6 +1,7 @@
-// Package proctest starts real processes for tests: copies of sleep under
-// names of the test's choosing, so that a glob matches them and nothing
-// else on the host, settled before they are looked at.
+// Package proctest gives tests processes to look at: real ones, copies of
+// sleep under names of the test's choosing, so that a glob matches them and
+// nothing else on the host, settled before they are looked at; and fake
+// ones, procfs trees written as the kernel shows them (procfs.go).
 package proctest
 
 import (
