@@ -92,17 +92,12 @@ func TestLiveGlobProcesses(t *testing.T) {
 	longGlob := "pw*-long-sleeper-*-end"
 	cache := filepath.Join(t.TempDir(), "procwatch.cache")
 
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		// No periodic scan: what makes the change visible must be the
-		// re-match on the change event itself.
-		ScanInterval: 0,
-	})
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.CacheFile = cache
+	// No periodic scan: what makes the change visible must be the
+	// re-match on the change event itself.
+	cfg.ScanInterval = 0
+	a := startReady(t, cfg)
 	a.WaitMetrics(t, 5*time.Second,
 		want{Name: "procwatch_globs", Value: 0},
 		want{Name: "procwatch_zookeeper_connected", Value: 1},
@@ -199,14 +194,11 @@ func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{proxy.Addr()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		ScanInterval:   time.Hour,
-	})
+	cfg := agentConfig(t, root)
+	cfg.Servers = []string{proxy.Addr()}
+	cfg.CacheFile = cache
+	cfg.ScanInterval = time.Hour
+	a := agenttest.Start(t, cfg)
 	a.WaitStatus(t, "/readyz", http.StatusOK, 5*time.Second)
 	mfs, _ := a.Scrape(t)
 	if age, ok := mfs.Value("procwatch_state_age_seconds"); !ok || age < 3600 {
@@ -263,13 +255,9 @@ func TestReadiness(t *testing.T) {
 	if err := os.WriteFile(cache, []byte(`{"payload": {"glo`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
+	cfg := agentConfig(t, root)
+	cfg.CacheFile = cache
+	a := agenttest.Start(t, cfg)
 	a.WaitStatus(t, "/healthz", http.StatusOK, 5*time.Second)
 	a.WaitMetrics(t, 10*time.Second, want{Name: "procwatch_zookeeper_connected", Value: 1})
 	if code, body := a.Get("/readyz"); code != http.StatusServiceUnavailable {
@@ -301,13 +289,7 @@ func TestBadDataFromOtherWriters(t *testing.T) {
 	op := operator(t, cluster.ConnectString(), root)
 	name, _ := names("bd")
 	sleepers(t, name, 1)
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	a := startReady(t, agentConfig(t, root))
 	waitMembers(t, op, 1, 10*time.Second)
 
 	conn := zktest.Connect(t, cluster.ConnectString(), 4*time.Second)
@@ -361,14 +343,9 @@ func TestRematchSpans(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		TracerProvider: tp,
-	})
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.TracerProvider = tp
+	a := startReady(t, cfg)
 	version := setGlobs(t, op, name, "[")
 	a.WaitMetrics(t, time.Second, want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1})
 
@@ -433,13 +410,9 @@ func TestLeaveRemovesListenerNode(t *testing.T) {
 	cluster := sharedCluster(t)
 	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 10 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.SessionTimeout = 10 * time.Second
+	a := startReady(t, cfg)
 	waitMembers(t, op, 1, 10*time.Second)
 	a.Stop()
 	if ids := members(t, op); len(ids) != 0 {
@@ -457,13 +430,10 @@ func TestStaleWhileCutOff(t *testing.T) {
 	op := operator(t, cluster.ConnectString(), root, name)
 	sleepers(t, name, 1)
 	proxy := zktest.NewProxy(t, cluster.ConnectString())
-	a := agenttest.Start(t, agent.WithStoreOptions(agent.Config{
-		Servers:        []string{proxy.Addr()},
-		Path:           root,
-		SessionTimeout: 10 * time.Second,
-		ProcfsRoot:     "/proc",
-	}, zkstate.WithMaxStaleness(time.Second), zkstate.WithVerifyInterval(100*time.Millisecond)))
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.Servers = []string{proxy.Addr()}
+	cfg.SessionTimeout = 10 * time.Second
+	a := startReady(t, agent.WithStoreOptions(cfg, zkstate.WithMaxStaleness(time.Second), zkstate.WithVerifyInterval(100*time.Millisecond)))
 	waitMembers(t, op, 1, 10*time.Second)
 	a.WaitMetrics(t, 5*time.Second,
 		want{Name: "procwatch_state_stale", Value: 0},
@@ -501,13 +471,9 @@ func TestWebConfigBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webConfig, []byte("basic_auth_users:\n  prom: "+string(hash)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		WebConfigFile:  webConfig,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
+	cfg := agentConfig(t, root)
+	cfg.WebConfigFile = webConfig
+	a := agenttest.Start(t, cfg)
 	if code, _ := a.Get("/metrics"); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without credentials = %d, want 401", code)
 	}
@@ -561,17 +527,13 @@ func TestWebConfigHTTPSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	webConfig := filepath.Join(t.TempDir(), "web.yml")
-	cfg := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", cert.CertFile, cert.KeyFile, hash)
-	if err := os.WriteFile(webConfig, []byte(cfg), 0o600); err != nil {
+	web := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", cert.CertFile, cert.KeyFile, hash)
+	if err := os.WriteFile(webConfig, []byte(web), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		WebConfigFile:  webConfig,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
+	cfg := agentConfig(t, root)
+	cfg.WebConfigFile = webConfig
+	a := agenttest.Start(t, cfg)
 	url := "https" + strings.TrimPrefix(a.URL, "http") + "/metrics"
 	pem, err := os.ReadFile(ca.CertFile)
 	if err != nil {
@@ -644,12 +606,7 @@ func TestRefusedWithoutAgentCredentials(t *testing.T) {
 	}
 	defer st.Close()
 
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
+	a := agenttest.Start(t, agentConfig(t, root))
 	want := "ZooKeeper refused this agent (an anonymous client) under " + root + ": it must be allowed to create its node under listeners/ — give the agents' credentials with --zk-auth-file; retrying"
 	if line := a.Log.Expect(t, want, 15*time.Second); !strings.Contains(line, "level=ERROR") {
 		t.Errorf("the refusal is not logged as an error: %s", line)

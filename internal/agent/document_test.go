@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/procwatch/procwatch/internal/agent"
-	"github.com/procwatch/procwatch/internal/agent/agenttest"
 	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zktest"
@@ -48,14 +46,9 @@ func TestInvalidDocumentsKeepTheLastGoodList(t *testing.T) {
 	sleepers(t, name, 1)
 	op := operator(t, cluster.ConnectString(), root, name)
 	cache := filepath.Join(t.TempDir(), "procwatch.cache")
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.CacheFile = cache
+	a := startReady(t, cfg)
 	_, info := op.DirtyRead()
 	good := []want{
 		{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1},
@@ -134,13 +127,7 @@ func TestEmptyListWrittenDeliberately(t *testing.T) {
 	root := testRoot(t)
 	name, _ := names("em")
 	op := operator(t, cluster.ConnectString(), root, name)
-	a := agenttest.Start(t, agent.Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	a := startReady(t, agentConfig(t, root))
 	a.WaitMetrics(t, 10*time.Second, want{Name: "procwatch_globs", Value: 1})
 	version := setGlobs(t, op)
 	a.WaitMetrics(t, 10*time.Second,

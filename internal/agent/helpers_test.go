@@ -3,17 +3,38 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/procwatch/procwatch/internal/agent"
 	"github.com/procwatch/procwatch/internal/agent/agenttest"
 	"github.com/procwatch/procwatch/internal/monitor/proctest"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 )
+
+// agentConfig is the configuration most tests run the agent with: the
+// shared server, the test's root, a 4 s session and the host's /proc.
+func agentConfig(t *testing.T, root string) agent.Config {
+	return agent.Config{
+		Servers:        []string{sharedCluster(t).ConnectString()},
+		Path:           root,
+		SessionTimeout: 4 * time.Second,
+		ProcfsRoot:     "/proc",
+	}
+}
+
+// startReady starts the agent and waits until it is ready: it has a list.
+func startReady(t *testing.T, cfg agent.Config) *agenttest.Agent {
+	t.Helper()
+	a := agenttest.Start(t, cfg)
+	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	return a
+}
 
 // want is one expected sample of a scrape.
 type want = agenttest.Want
