@@ -3,8 +3,6 @@ package agent_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -535,15 +533,7 @@ func TestWebConfigHTTPSAndBasicAuth(t *testing.T) {
 	cfg.WebConfigFile = webConfig
 	a := agenttest.Start(t, cfg)
 	url := "https" + strings.TrimPrefix(a.URL, "http") + "/metrics"
-	pem, err := os.ReadFile(ca.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	client := ca.HTTPSClient(t)
 
 	scrape := func(user, password string) (int, string) {
 		t.Helper()
