@@ -25,6 +25,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
+	"github.com/procwatch/procwatch/internal/testutil"
 )
 
 // Tools from Debian packages that `make deps` installs.
@@ -119,7 +122,7 @@ func needTool(t testing.TB, path, pkg string) {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testutil.Buffer
 	done chan struct{} // closed once the process has exited and been reaped
 	err  error         // Wait's result; read only after done is closed
 }
@@ -135,7 +138,7 @@ type proc struct {
 // stop it in order instead.
 func startProc(t *testing.T, name string, argv []string, env ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, out: &testutil.Buffer{}, done: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread retires with the child
@@ -201,25 +204,6 @@ func (p *proc) tail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// lockedBuffer is a bytes.Buffer that a process's output and the test may
-// use at the same time.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // freeAddr returns a loopback address no one listens on. Another process
 // could take the port before the caller binds it; the programs started on it
 // then exit at once, which the waits below report with their output.
@@ -233,28 +217,21 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// eventually polls cond every 100ms until it reports true, and fails the test
-// after timeout with cond's last description of what it saw. It also fails
-// as soon as one of the processes in watch has exited: the condition can
-// then never be met, and its output says why.
+// eventually is testutil.EventuallySaying that also fails as soon as one
+// of the processes in watch has exited: the condition can then never be
+// met, and its output says why.
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string), watch ...*proc) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		for _, p := range watch {
-			if p.exited() {
-				t.Fatalf("waiting for %s: %s exited (%v); last seen: %s\n%s", what, p.name, p.err, state, p.tail(20))
+	stops := make([]func() (bool, string), len(watch))
+	for i, p := range watch {
+		stops[i] = func() (bool, string) {
+			if !p.exited() {
+				return false, ""
 			}
+			return true, fmt.Sprintf("%s exited (%v); its output ends:\n%s\n", p.name, p.err, p.tail(20))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, state)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	testutil.EventuallySaying(t, timeout, what, cond, stops...)
 }
 
 // httpClient bounds every request of the tests.
@@ -272,22 +249,13 @@ func httpGet(rawURL string) (int, []byte, error) {
 }
 
 // sleeper starts a copy of sleep named name, so that the agents can match it
-// by a name no other process on the machine has.
+// by a name no other process on the machine has, and waits until it has
+// settled (see proctest.Settle).
 func sleeper(t *testing.T, name string) *proc {
 	t.Helper()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(sleep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return startProc(t, name, []string{path, "infinity"})
+	p := startProc(t, name, []string{proctest.Sleeper(t, name), "infinity"})
+	proctest.Settle(t, p.cmd)
+	return p
 }
 
 // agent is a procwatch process serving on its own loopback port.

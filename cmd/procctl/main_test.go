@@ -16,6 +16,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"go.uber.org/goleak"
 
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -124,71 +125,13 @@ func (f *fixture) setPayload(root, doc string) int32 {
 	return st.Version
 }
 
-// syncBuffer is an io.Writer safe for concurrent use whose readers can wait
-// for a line to appear: tests wait on output, never on the clock.
-type syncBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-	cursor  int // lines before it were consumed by expect
-}
+// syncBuffer is testutil's buffer under the name and lower-case expect the
+// procctl tests use.
+type syncBuffer struct{ testutil.Buffer }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n, err := b.buf.Write(p)
-	if b.changed != nil {
-		close(b.changed)
-		b.changed = nil
-	}
-	return n, err
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the complete lines written so far and a channel closed at
-// the next write.
-func (b *syncBuffer) lines() ([]string, <-chan struct{}) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.changed == nil {
-		b.changed = make(chan struct{})
-	}
-	s := b.buf.String()
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return strings.Split(s[:i], "\n"), b.changed
-	}
-	return nil, b.changed
-}
-
-// expect waits until a line after the last one expect returned contains
-// want, and returns it. Lines in between are skipped.
 func (b *syncBuffer) expect(t *testing.T, want string, timeout time.Duration) string {
 	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		lines, changed := b.lines()
-		b.mu.Lock()
-		start := b.cursor
-		b.mu.Unlock()
-		for i := start; i < len(lines); i++ {
-			if strings.Contains(lines[i], want) {
-				b.mu.Lock()
-				b.cursor = i + 1
-				b.mu.Unlock()
-				return lines[i]
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("no line containing %q within %s; output so far:\n%s", want, timeout, b.String())
-		}
-	}
+	return b.Expect(t, want, timeout)
 }
 
 var (

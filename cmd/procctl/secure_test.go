@@ -1,18 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +20,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/agent/agenttest"
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
@@ -73,74 +73,43 @@ func (e envMap) with(kv ...string) envMap {
 	return out
 }
 
-// liveAgent is the real agent running in the test process.
+// liveAgent is the real agent running in the test process, started by
+// agenttest, with its log under the lower-case expect the tests use.
 type liveAgent struct {
-	url  string
-	log  *syncBuffer
-	stop func()
+	*agenttest.Agent
+	url string
+	log agentLog
 }
 
-// runAgent runs agent.Run until the test ends; its log goes to a buffer
-// the test can wait on.
+// agentLog is the agent's log (shown when the test fails).
+type agentLog struct{ *testutil.Buffer }
+
+func (l agentLog) expect(t *testing.T, want string, timeout time.Duration) string {
+	t.Helper()
+	return l.Expect(t, want, timeout)
+}
+
+// runAgent runs agent.Run on /procwatch until the test ends.
 func runAgent(t *testing.T, cfg agent.Config) *liveAgent {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &syncBuffer{}
-	cfg.Listener = l
 	cfg.Path = "/procwatch"
 	cfg.ProcfsRoot = "/proc"
-	cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- agent.Run(ctx, cfg) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("agent.Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("agent.Run did not return within 30 s of cancel")
-		}
-		if t.Failed() {
-			t.Logf("agent log:\n%s", log.String())
-		}
-	}
-	t.Cleanup(stop)
-	return &liveAgent{url: "http://" + l.Addr().String(), log: log, stop: stop}
+	a := agenttest.Start(t, cfg)
+	return &liveAgent{Agent: a, url: a.URL, log: agentLog{a.Log}}
 }
 
 // waitMetric scrapes until /metrics holds a line starting with want.
 func (a *liveAgent) waitMetric(t *testing.T, want string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var body string
-	for {
-		resp, err := http.Get(a.url + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(b)
-			for line := range strings.SplitSeq(body, "\n") {
-				if strings.HasPrefix(line, want) {
-					return
-				}
+	testutil.EventuallySaying(t, timeout, "a metric line "+strconv.Quote(want), func() (bool, string) {
+		code, body := a.Get("/metrics")
+		for line := range strings.SplitSeq(body, "\n") {
+			if strings.HasPrefix(line, want) {
+				return true, ""
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no metric line %q within %s; /metrics:\n%s", want, timeout, body)
-		}
-		time.Sleep(10 * time.Millisecond) // scrape poll interval
-	}
+		return false, fmt.Sprintf("/metrics %d:\n%s", code, body)
+	})
 }
 
 // listener waits until the agents' registry holds exactly n nodes and

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -89,7 +88,7 @@ func TestSecureBinary(t *testing.T) {
 		"--zk", cluster.SecureConnectString(), "--path", root, "--session-timeout", "10s",
 		"--zk-tls-ca", ca.CertFile, "--zk-tls-cert", client.CertFile, "--zk-tls-key", client.KeyFile)
 	cmd.Env = append(os.Environ(), zkopts.EnvAuthFile+"="+authFile)
-	var stderr syncBuffer
+	var stderr testutil.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -106,15 +105,7 @@ func TestSecureBinary(t *testing.T) {
 		}
 	}()
 
-	pem, err := os.ReadFile(ca.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
-	defer tr.CloseIdleConnections()
-	https := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	https := ca.HTTPSClient(t)
 	get := func(path, password string) (int, string, error) {
 		req, err := http.NewRequest(http.MethodGet, "https://"+addr+path, nil)
 		if err != nil {
@@ -134,24 +125,17 @@ func TestSecureBinary(t *testing.T) {
 	// waitFor polls path (with credentials) until its body holds want.
 	waitFor := func(path, want string, timeout time.Duration) {
 		t.Helper()
-		deadline := time.Now().Add(timeout)
-		var last string
-		for {
+		testutil.EventuallySaying(t, timeout, fmt.Sprintf("%s to hold %q", path, want), func() (bool, string) {
 			code, body, err := get(path, scrapePassword)
-			if err == nil && code == http.StatusOK && strings.Contains(body, want) {
-				return
-			}
-			last = fmt.Sprintf("%d %v %.300s", code, err, body)
+			return err == nil && code == http.StatusOK && strings.Contains(body, want), fmt.Sprintf("%d %v %.300s", code, err, body)
+		}, func() (bool, string) {
 			select {
 			case <-exited:
-				t.Fatalf("procwatch exited: %v", waitErr)
+				return true, fmt.Sprintf("procwatch exited: %v", waitErr)
 			default:
+				return false, ""
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s has no %q within %s; last: %s", path, want, timeout, last)
-			}
-			time.Sleep(20 * time.Millisecond) // poll interval
-		}
+		})
 	}
 	waitFor("/readyz", "ready", 30*time.Second)
 	t.Logf("ready over TLS to ZooKeeper %s after start", time.Since(start))

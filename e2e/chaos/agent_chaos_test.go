@@ -4,10 +4,8 @@
 package chaos
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procwatch/procwatch/internal/agent"
-	"github.com/procwatch/procwatch/internal/zktest"
 	"go.uber.org/goleak"
+
+	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/agent/agenttest"
+	"github.com/procwatch/procwatch/internal/testutil"
+	"github.com/procwatch/procwatch/internal/zktest"
 )
 
 func TestMain(m *testing.M) {
@@ -32,8 +33,8 @@ const root = "/chaos"
 // configured with every member of the ensemble as a production agent is,
 // each reached through a proxy that can cut it off.
 type runningAgent struct {
+	*agenttest.Agent
 	name    string
-	url     string
 	proxies []*zktest.Proxy
 }
 
@@ -58,36 +59,20 @@ func startAgent(t *testing.T, name string, zks *zktest.Cluster, sessionTimeout t
 		proxies = append(proxies, p)
 		servers = append(servers, p.Addr())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- agent.Run(ctx, agent.Config{
-			Servers:        servers,
-			Path:           root,
-			Listener:       ln,
-			SessionTimeout: sessionTimeout,
-			ScanInterval:   time.Second,
-			ProcfsRoot:     "/proc",
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent %s: %v", name, err)
-		}
+	a := &runningAgent{name: name, proxies: proxies}
+	a.Agent = agenttest.Start(t, agent.Config{
+		Servers:        servers,
+		Path:           root,
+		SessionTimeout: sessionTimeout,
+		ScanInterval:   time.Second,
+		ProcfsRoot:     "/proc",
 	})
-	a := &runningAgent{name: name, url: "http://" + ln.Addr().String(), proxies: proxies}
-	waitFor(t, 20*time.Second, name+" ready", func() bool {
-		code, _ := get(a.url + "/readyz")
-		return code == http.StatusOK
-	})
+	a.WaitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
 	return a
 }
 
+// client bounds each scrape: an answer slower than this counts as a
+// failed scrape.
 var client = &http.Client{Timeout: 2 * time.Second}
 
 func get(url string) (int, string) {
@@ -102,7 +87,7 @@ func get(url string) (int, string) {
 
 // shows reports whether the agent's metrics have exactly globs in force.
 func (a *runningAgent) shows(globs ...string) bool {
-	code, body := get(a.url + "/metrics")
+	code, body := get(a.URL + "/metrics")
 	if code != http.StatusOK {
 		return false
 	}
@@ -115,19 +100,6 @@ func (a *runningAgent) shows(globs ...string) bool {
 		}
 	}
 	return true
-}
-
-// waitFor polls cond until it holds; the state it checks (an HTTP answer,
-// a znode) offers no event to wait on.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > within {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func buildProcctl(t *testing.T) string {
@@ -167,7 +139,7 @@ func TestAgentsThroughLeaderLossAndPartition(t *testing.T) {
 	a := startAgent(t, "a", zks, sessionTimeout)
 	b := startAgent(t, "b", zks, sessionTimeout)
 	raw := zktest.Connect(t, zks.ConnectString(), 10*time.Second)
-	waitFor(t, 10*time.Second, "both agents registered", func() bool {
+	testutil.Eventually(t, 10*time.Second, "both agents registered", func() bool {
 		c, _, err := raw.Children(root + "/listeners")
 		return err == nil && len(c) == 2
 	})
@@ -191,7 +163,7 @@ func TestAgentsThroughLeaderLossAndPartition(t *testing.T) {
 				case <-tick.C:
 				}
 				scrapes.Add(1)
-				if code, body := get(ag.url + "/metrics"); code != http.StatusOK {
+				if code, body := get(ag.URL + "/metrics"); code != http.StatusOK {
 					failures.Add(1)
 					failMu.Lock()
 					failed = append(failed, fmt.Sprintf("%s: %d %.80s", ag.name, code, body))
@@ -217,7 +189,7 @@ func TestAgentsThroughLeaderLossAndPartition(t *testing.T) {
 		c, _, _ := raw.Children(root + "/listeners")
 		return c
 	}
-	waitFor(t, 30*time.Second, "b's session to expire", func() bool {
+	testutil.Eventually(t, 30*time.Second, "b's session to expire", func() bool {
 		return time.Since(cutAt) > sessionTimeout && len(members()) == 1
 	})
 	procctl(t, bin, zks.ConnectString(), "globs", "add", "chaos-g2")
@@ -229,11 +201,11 @@ func TestAgentsThroughLeaderLossAndPartition(t *testing.T) {
 
 	want := []string{"chaos-g0", "chaos-g1", "chaos-g2"}
 	for _, ag := range []*runningAgent{a, b} {
-		waitFor(t, 10*time.Second, ag.name+" to show the latest list", func() bool { return ag.shows(want...) })
+		testutil.Eventually(t, 10*time.Second, ag.name+" to show the latest list", func() bool { return ag.shows(want...) })
 		t.Logf("agent %s shows the latest list %v after healing", ag.name, time.Since(healed).Round(time.Millisecond))
 	}
 	converged := time.Since(healed)
-	waitFor(t, 10*time.Second, "both listener nodes back", func() bool { return len(members()) == 2 })
+	testutil.Eventually(t, 10*time.Second, "both listener nodes back", func() bool { return len(members()) == 2 })
 	registered := time.Since(healed)
 	close(stop)
 	scrapers.Wait()

@@ -1,14 +1,11 @@
-package agent
+package agent_test
 
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +22,8 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/procwatch/procwatch/internal/agent"
+	"github.com/procwatch/procwatch/internal/agent/agenttest"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
 	"github.com/procwatch/procwatch/internal/zktest"
@@ -84,29 +83,24 @@ func TestLiveGlobProcesses(t *testing.T) {
 	if len(long) <= 15 {
 		t.Fatalf("test name %q is not longer than the 15-byte comm", long)
 	}
-	killShort := newSleeper(t, short).start(t, 1)
-	killLong := newSleeper(t, long).start(t, 2)
+	killShort := sleepers(t, short, 1)
+	killLong := sleepers(t, long, 2)
 	// "*-end" only matches the full name: the kernel's comm is cut
 	// to 15 bytes and loses the suffix.
 	longGlob := "pw*-long-sleeper-*-end"
 	cache := filepath.Join(t.TempDir(), "procwatch.cache")
 
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		// No periodic scan: what makes the change visible must be the
-		// re-match on the change event itself.
-		ScanInterval: 0,
-	})
-	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
-	a.waitMetrics(t, 5*time.Second,
-		want{name: "procwatch_globs", value: 0},
-		want{name: "procwatch_zookeeper_connected", value: 1},
-		want{name: "procwatch_state_stale", value: 0},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + short}, absent: true},
+	cfg := agentConfig(t, root)
+	cfg.CacheFile = cache
+	// No periodic scan: what makes the change visible must be the
+	// re-match on the change event itself.
+	cfg.ScanInterval = 0
+	a := startReady(t, cfg)
+	a.WaitMetrics(t, 5*time.Second,
+		want{Name: "procwatch_globs", Value: 0},
+		want{Name: "procwatch_zookeeper_connected", Value: 1},
+		want{Name: "procwatch_state_stale", Value: 0},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + short}, Absent: true},
 	)
 	waitMembers(t, op, 1, 10*time.Second)
 
@@ -114,25 +108,25 @@ func TestLiveGlobProcesses(t *testing.T) {
 	start := time.Now()
 	version := setGlobs(t, op, short, longGlob)
 	committed := time.Since(start)
-	latency := committed + a.waitMetrics(t, time.Second,
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + short}, value: 1},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + longGlob}, value: 2},
-		want{name: "procwatch_state_version", value: float64(version)},
-		want{name: "procwatch_globs", value: 2},
+	latency := committed + a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + short}, Value: 1},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + longGlob}, Value: 2},
+		want{Name: "procwatch_state_version", Value: float64(version)},
+		want{Name: "procwatch_globs", Value: 2},
 	)
 	t.Logf("change to /metrics: %s from the start of the write (the write itself took %s)", latency, committed)
 	if latency > time.Second {
 		t.Errorf("the change took %s to show in /metrics, want at most 1 s", latency)
 	}
 
-	mfs, body := a.scrape(t)
-	if v, ok := value(mfs, "procwatch_glob_oldest_start_time_seconds", "glob="+longGlob); !ok || v < float64(start.Add(-time.Minute).Unix()) {
+	mfs, body := a.Scrape(t)
+	if v, ok := mfs.Value("procwatch_glob_oldest_start_time_seconds", "glob="+longGlob); !ok || v < float64(start.Add(-time.Minute).Unix()) {
 		t.Errorf("oldest start of %s = %v (present %v), want about now", longGlob, v, ok)
 	}
 	promtoolCheck(t, body)
 
 	// The cache file follows every good change.
-	c, err := readCache(cache)
+	c, err := agent.ReadCache(cache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +138,12 @@ func TestLiveGlobProcesses(t *testing.T) {
 	killLong()
 	// Back to 0; the series stay, the processes count as exits, and the
 	// scrape rescans on its own (the latest scan is older than a second).
-	a.waitMetrics(t, 10*time.Second,
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + short}, value: 0},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + longGlob}, value: 0},
-		want{name: "procwatch_glob_process_exits_total", labels: []string{"glob=" + longGlob}, value: 2},
-		want{name: "procwatch_glob_process_exits_total", labels: []string{"glob=" + short}, value: 1},
-		want{name: "procwatch_glob_oldest_start_time_seconds", labels: []string{"glob=" + longGlob}, absent: true},
+	a.WaitMetrics(t, 10*time.Second,
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + short}, Value: 0},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + longGlob}, Value: 0},
+		want{Name: "procwatch_glob_process_exits_total", Labels: []string{"glob=" + longGlob}, Value: 2},
+		want{Name: "procwatch_glob_process_exits_total", Labels: []string{"glob=" + short}, Value: 1},
+		want{Name: "procwatch_glob_oldest_start_time_seconds", Labels: []string{"glob=" + longGlob}, Absent: true},
 	)
 }
 
@@ -179,9 +173,9 @@ func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 	cachedName, zkName := names("ca")
 	newName, _ := names("cn")
 	op := operator(t, cluster.ConnectString(), root, zkName)
-	newSleeper(t, cachedName).start(t, 2)
-	newSleeper(t, zkName).start(t, 1)
-	newSleeper(t, newName).start(t, 3)
+	sleepers(t, cachedName, 2)
+	sleepers(t, zkName, 1)
+	sleepers(t, newName, 3)
 
 	proxy := zktest.NewProxy(t, cluster.ConnectString())
 	proxy.Cut()
@@ -198,24 +192,21 @@ func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a := startAgent(t, Config{
-		Servers:        []string{proxy.Addr()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		ScanInterval:   time.Hour,
-	})
-	a.waitStatus(t, "/readyz", http.StatusOK, 5*time.Second)
-	mfs, _ := a.scrape(t)
-	if age, ok := value(mfs, "procwatch_state_age_seconds"); !ok || age < 3600 {
+	cfg := agentConfig(t, root)
+	cfg.Servers = []string{proxy.Addr()}
+	cfg.CacheFile = cache
+	cfg.ScanInterval = time.Hour
+	a := agenttest.Start(t, cfg)
+	a.WaitStatus(t, "/readyz", http.StatusOK, 5*time.Second)
+	mfs, _ := a.Scrape(t)
+	if age, ok := mfs.Value("procwatch_state_age_seconds"); !ok || age < 3600 {
 		t.Errorf("procwatch_state_age_seconds = %v (present %v), want the cache's age, over 3600", age, ok)
 	}
-	a.waitMetrics(t, time.Second,
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + cachedName}, value: 2},
-		want{name: "procwatch_state_stale", value: 1},
-		want{name: "procwatch_state_version", value: 3},
-		want{name: "procwatch_zookeeper_connected", value: 0},
+	a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + cachedName}, Value: 2},
+		want{Name: "procwatch_state_stale", Value: 1},
+		want{Name: "procwatch_state_version", Value: 3},
+		want{Name: "procwatch_zookeeper_connected", Value: 0},
 	)
 	if ids := members(t, op); len(ids) != 0 {
 		t.Fatalf("an agent cut off from ZooKeeper is registered: %v", ids)
@@ -223,25 +214,25 @@ func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 
 	proxy.Restore()
 	_, info := op.DirtyRead()
-	a.waitMetrics(t, 20*time.Second,
-		want{name: "procwatch_zookeeper_connected", value: 1},
-		want{name: "procwatch_state_stale", value: 0},
-		want{name: "procwatch_state_version", value: float64(info.Version)},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + zkName}, value: 1},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + cachedName}, absent: true},
+	a.WaitMetrics(t, 20*time.Second,
+		want{Name: "procwatch_zookeeper_connected", Value: 1},
+		want{Name: "procwatch_state_stale", Value: 0},
+		want{Name: "procwatch_state_version", Value: float64(info.Version)},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + zkName}, Value: 1},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + cachedName}, Absent: true},
 		// [cached] became [zk]: one modification, counted at join.
-		want{name: "procwatch_state_changes_total", labels: []string{"kind=modified"}, value: 1},
+		want{Name: "procwatch_state_changes_total", Labels: []string{"kind=modified"}, Value: 1},
 	)
 	waitMembers(t, op, 1, 10*time.Second)
 
 	version := setGlobs(t, op, zkName, newName)
-	a.waitMetrics(t, time.Second,
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + newName}, value: 3},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + zkName}, value: 1},
-		want{name: "procwatch_state_version", value: float64(version)},
-		want{name: "procwatch_state_changes_total", labels: []string{"kind=added"}, value: 1},
+	a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + newName}, Value: 3},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + zkName}, Value: 1},
+		want{Name: "procwatch_state_version", Value: float64(version)},
+		want{Name: "procwatch_state_changes_total", Labels: []string{"kind=added"}, Value: 1},
 	)
-	c, err := readCache(cache)
+	c, err := agent.ReadCache(cache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,36 +247,32 @@ func TestReadiness(t *testing.T) {
 	cluster := sharedCluster(t)
 	root := testRoot(t)
 	name, _ := names("rd")
-	newSleeper(t, name).start(t, 1)
+	sleepers(t, name, 1)
 	// A corrupt cache file is no list: it is ignored, then replaced.
 	cache := filepath.Join(t.TempDir(), "cache.json")
 	if err := os.WriteFile(cache, []byte(`{"payload": {"glo`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		CacheFile:      cache,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.waitStatus(t, "/healthz", http.StatusOK, 5*time.Second)
-	a.waitMetrics(t, 10*time.Second, want{name: "procwatch_zookeeper_connected", value: 1})
-	if code, body := get(t, a.url+"/readyz"); code != http.StatusServiceUnavailable {
+	cfg := agentConfig(t, root)
+	cfg.CacheFile = cache
+	a := agenttest.Start(t, cfg)
+	a.WaitStatus(t, "/healthz", http.StatusOK, 5*time.Second)
+	a.WaitMetrics(t, 10*time.Second, want{Name: "procwatch_zookeeper_connected", Value: 1})
+	if code, body := a.Get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz before any list = %d %q, want 503", code, body)
 	}
-	a.waitMetrics(t, time.Second,
-		want{name: "procwatch_state_version", value: -1},
-		want{name: "procwatch_state_stale", value: 1},
-		want{name: "procwatch_state_age_seconds", absent: true},
+	a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_state_version", Value: -1},
+		want{Name: "procwatch_state_stale", Value: 1},
+		want{Name: "procwatch_state_age_seconds", Absent: true},
 	)
 	operator(t, cluster.ConnectString(), root, name)
-	a.waitStatus(t, "/readyz", http.StatusOK, 10*time.Second)
-	a.waitMetrics(t, time.Second, want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1})
-	if c, err := readCache(cache); err != nil || c.Version != 0 {
+	a.WaitStatus(t, "/readyz", http.StatusOK, 10*time.Second)
+	a.WaitMetrics(t, time.Second, want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1})
+	if c, err := agent.ReadCache(cache); err != nil || c.Version != 0 {
 		t.Errorf("cache file after the first list: %+v, %v; want version 0", c, err)
 	}
-	if code, _ := get(t, a.url+"/no-such-page"); code != http.StatusNotFound {
+	if code, _ := a.Get("/no-such-page"); code != http.StatusNotFound {
 		t.Errorf("unknown path answered %d, want 404", code)
 	}
 }
@@ -299,14 +286,8 @@ func TestBadDataFromOtherWriters(t *testing.T) {
 	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
 	name, _ := names("bd")
-	newSleeper(t, name).start(t, 1)
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	sleepers(t, name, 1)
+	a := startReady(t, agentConfig(t, root))
 	waitMembers(t, op, 1, 10*time.Second)
 
 	conn := zktest.Connect(t, cluster.ConnectString(), 4*time.Second)
@@ -317,32 +298,32 @@ func TestBadDataFromOtherWriters(t *testing.T) {
 		}
 	}
 	set(fmt.Sprintf(`{"globs": ["[", %q, "{a,b"]}`, name))
-	a.waitMetrics(t, time.Second,
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
-		want{name: "procwatch_globs", value: 1},
-		want{name: "procwatch_invalid_globs", value: 2},
-		want{name: "procwatch_glob_errors_total", value: 2},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=["}, absent: true},
+	a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1},
+		want{Name: "procwatch_globs", Value: 1},
+		want{Name: "procwatch_invalid_globs", Value: 2},
+		want{Name: "procwatch_glob_errors_total", Value: 2},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=["}, Absent: true},
 	)
 
 	set(`{"globs": [`)
-	a.waitMetrics(t, 10*time.Second,
-		want{name: "procwatch_state_invalid_payloads_total", value: 1},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	a.WaitMetrics(t, 10*time.Second,
+		want{Name: "procwatch_state_invalid_payloads_total", Value: 1},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1},
 	)
 	set(`{"globs": "not a list"}`)
-	a.waitMetrics(t, 10*time.Second,
-		want{name: "procwatch_state_invalid_payloads_total", value: 2},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	a.WaitMetrics(t, 10*time.Second,
+		want{Name: "procwatch_state_invalid_payloads_total", Value: 2},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1},
 	)
 	set(fmt.Sprintf(`{"globs": [%q]}`, name))
-	a.waitMetrics(t, time.Second,
-		want{name: "procwatch_invalid_globs", value: 0},
-		want{name: "procwatch_glob_errors_total", value: 2},
-		want{name: "procwatch_globs", value: 1},
+	a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_invalid_globs", Value: 0},
+		want{Name: "procwatch_glob_errors_total", Value: 2},
+		want{Name: "procwatch_globs", Value: 1},
 	)
 	// Still alive and serving.
-	if code, _ := get(t, a.url+"/healthz"); code != http.StatusOK {
+	if code, _ := a.Get("/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d after bad data", code)
 	}
 }
@@ -355,31 +336,26 @@ func TestRematchSpans(t *testing.T) {
 	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
 	name, _ := names("sp")
-	newSleeper(t, name).start(t, 1)
+	sleepers(t, name, 1)
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		TracerProvider: tp,
-	})
-	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.TracerProvider = tp
+	a := startReady(t, cfg)
 	version := setGlobs(t, op, name, "[")
-	a.waitMetrics(t, time.Second, want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1})
+	a.WaitMetrics(t, time.Second, want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1})
 
 	spans := exp.GetSpans()
 	var rematch *tracetest.SpanStub
 	for i, s := range spans {
-		if s.Name == RematchSpan && attr(s, "procwatch.source") == sourceChange {
+		if s.Name == agent.RematchSpan && attr(s, "procwatch.source") == agent.SourceChange {
 			rematch = &spans[i]
 		}
 	}
 	if rematch == nil {
-		t.Fatalf("no %s span with source %s among %v", RematchSpan, sourceChange, spanNames(spans))
+		t.Fatalf("no %s span with source %s among %v", agent.RematchSpan, agent.SourceChange, spanNames(spans))
 	}
 	for k, v := range map[string]string{
 		"procwatch.version":       fmt.Sprint(version),
@@ -388,12 +364,12 @@ func TestRematchSpans(t *testing.T) {
 		"procwatch.invalid_globs": "1",
 	} {
 		if got := attr(*rematch, k); got != v {
-			t.Errorf("%s attribute %s = %q, want %q", RematchSpan, k, got, v)
+			t.Errorf("%s attribute %s = %q, want %q", agent.RematchSpan, k, got, v)
 		}
 	}
 	setGlobsSpan := child(spans, *rematch, "monitor.SetGlobs")
 	if setGlobsSpan == nil {
-		t.Fatalf("no monitor.SetGlobs span under %s; spans: %v", RematchSpan, spanNames(spans))
+		t.Fatalf("no monitor.SetGlobs span under %s; spans: %v", agent.RematchSpan, spanNames(spans))
 	}
 	if child(spans, *setGlobsSpan, "monitor.Scan") == nil {
 		t.Errorf("no monitor.Scan span under monitor.SetGlobs; spans: %v", spanNames(spans))
@@ -432,15 +408,11 @@ func TestLeaveRemovesListenerNode(t *testing.T) {
 	cluster := sharedCluster(t)
 	root := testRoot(t)
 	op := operator(t, cluster.ConnectString(), root)
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 10 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.SessionTimeout = 10 * time.Second
+	a := startReady(t, cfg)
 	waitMembers(t, op, 1, 10*time.Second)
-	a.stop()
+	a.Stop()
 	if ids := members(t, op); len(ids) != 0 {
 		t.Errorf("listener nodes left after the agent stopped: %v", ids)
 	}
@@ -454,36 +426,32 @@ func TestStaleWhileCutOff(t *testing.T) {
 	root := testRoot(t)
 	name, _ := names("st")
 	op := operator(t, cluster.ConnectString(), root, name)
-	newSleeper(t, name).start(t, 1)
+	sleepers(t, name, 1)
 	proxy := zktest.NewProxy(t, cluster.ConnectString())
-	a := startAgent(t, Config{
-		Servers:        []string{proxy.Addr()},
-		Path:           root,
-		SessionTimeout: 10 * time.Second,
-		ProcfsRoot:     "/proc",
-		storeOptions:   []zkstate.Option{zkstate.WithMaxStaleness(time.Second), zkstate.WithVerifyInterval(100 * time.Millisecond)},
-	})
-	a.waitStatus(t, "/readyz", http.StatusOK, 20*time.Second)
+	cfg := agentConfig(t, root)
+	cfg.Servers = []string{proxy.Addr()}
+	cfg.SessionTimeout = 10 * time.Second
+	a := startReady(t, agent.WithStoreOptions(cfg, zkstate.WithMaxStaleness(time.Second), zkstate.WithVerifyInterval(100*time.Millisecond)))
 	waitMembers(t, op, 1, 10*time.Second)
-	a.waitMetrics(t, 5*time.Second,
-		want{name: "procwatch_state_stale", value: 0},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	a.WaitMetrics(t, 5*time.Second,
+		want{Name: "procwatch_state_stale", Value: 0},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1},
 	)
 
 	proxy.Cut()
-	a.waitMetrics(t, 10*time.Second,
-		want{name: "procwatch_zookeeper_connected", value: 0},
-		want{name: "procwatch_state_stale", value: 1},
-		want{name: "procwatch_glob_processes", labels: []string{"glob=" + name}, value: 1},
+	a.WaitMetrics(t, 10*time.Second,
+		want{Name: "procwatch_zookeeper_connected", Value: 0},
+		want{Name: "procwatch_state_stale", Value: 1},
+		want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1},
 	)
-	if code, _ := get(t, a.url+"/readyz"); code != http.StatusOK {
+	if code, _ := a.Get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d while cut off with a list in force, want 200", code)
 	}
 
 	proxy.Restore()
-	a.waitMetrics(t, 20*time.Second,
-		want{name: "procwatch_zookeeper_connected", value: 1},
-		want{name: "procwatch_state_stale", value: 0},
+	a.WaitMetrics(t, 20*time.Second,
+		want{Name: "procwatch_zookeeper_connected", Value: 1},
+		want{Name: "procwatch_state_stale", Value: 0},
 	)
 }
 
@@ -501,17 +469,13 @@ func TestWebConfigBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webConfig, []byte("basic_auth_users:\n  prom: "+string(hash)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		WebConfigFile:  webConfig,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	if code, _ := get(t, a.url+"/metrics"); code != http.StatusUnauthorized {
+	cfg := agentConfig(t, root)
+	cfg.WebConfigFile = webConfig
+	a := agenttest.Start(t, cfg)
+	if code, _ := a.Get("/metrics"); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without credentials = %d, want 401", code)
 	}
-	req, err := http.NewRequest(http.MethodGet, a.url+"/metrics", nil)
+	req, err := http.NewRequest(http.MethodGet, a.URL+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +500,7 @@ func TestListenFailure(t *testing.T) {
 	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err = Run(ctx, Config{
+	err = agent.Run(ctx, agent.Config{
 		Servers:         []string{"127.0.0.1:1"}, // nothing listens: the agent must not wait for it
 		ListenAddresses: []string{l.Addr().String()},
 		ProcfsRoot:      "/proc",
@@ -561,27 +525,15 @@ func TestWebConfigHTTPSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	webConfig := filepath.Join(t.TempDir(), "web.yml")
-	cfg := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", cert.CertFile, cert.KeyFile, hash)
-	if err := os.WriteFile(webConfig, []byte(cfg), 0o600); err != nil {
+	web := fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", cert.CertFile, cert.KeyFile, hash)
+	if err := os.WriteFile(webConfig, []byte(web), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		WebConfigFile:  webConfig,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-	})
-	url := "https" + strings.TrimPrefix(a.url, "http") + "/metrics"
-	pem, err := os.ReadFile(ca.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	cfg := agentConfig(t, root)
+	cfg.WebConfigFile = webConfig
+	a := agenttest.Start(t, cfg)
+	url := "https" + strings.TrimPrefix(a.URL, "http") + "/metrics"
+	client := ca.HTTPSClient(t)
 
 	scrape := func(user, password string) (int, string) {
 		t.Helper()
@@ -614,7 +566,7 @@ func TestWebConfigHTTPSAndBasicAuth(t *testing.T) {
 		t.Errorf("/metrics over HTTPS with credentials = %d, want 200 with metrics; body:\n%.300s", code, body)
 	}
 	// Plain HTTP on the TLS port: Go's server answers 400, never metrics.
-	if code, body := get(t, a.url+"/metrics"); code != http.StatusBadRequest || strings.Contains(body, "procwatch_") {
+	if code, body := a.Get("/metrics"); code != http.StatusBadRequest || strings.Contains(body, "procwatch_") {
 		t.Errorf("plain HTTP to the HTTPS port = %d %.100q, want 400 without metrics", code, body)
 	}
 	// A client that does not trust the certificate gets no answer at all.
@@ -644,41 +596,9 @@ func TestRefusedWithoutAgentCredentials(t *testing.T) {
 	}
 	defer st.Close()
 
-	logs := &lockedBuffer{}
-	startAgent(t, Config{
-		Servers:        []string{cluster.ConnectString()},
-		Path:           root,
-		SessionTimeout: 4 * time.Second,
-		ProcfsRoot:     "/proc",
-		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
-	})
+	a := agenttest.Start(t, agentConfig(t, root))
 	want := "ZooKeeper refused this agent (an anonymous client) under " + root + ": it must be allowed to create its node under listeners/ — give the agents' credentials with --zk-auth-file; retrying"
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(logs.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line %q within 15 s; log:\n%s", want, logs.String())
-		}
-		time.Sleep(10 * time.Millisecond) // log poll interval
+	if line := a.Log.Expect(t, want, 15*time.Second); !strings.Contains(line, "level=ERROR") {
+		t.Errorf("the refusal is not logged as an error: %s", line)
 	}
-	if !strings.Contains(logs.String(), "level=ERROR") {
-		t.Errorf("the refusal is not logged as an error:\n%s", logs.String())
-	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger and a test reading it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,10 +1,13 @@
 package agent
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +78,52 @@ func TestCacheErrors(t *testing.T) {
 	}
 	if err := writeCache(filepath.Join(dir, "no", "such", "dir", "cache"), cacheFile{}); err == nil {
 		t.Error("write into a missing directory succeeded")
+	}
+}
+
+// TestCacheRefusesInvalidLists: a cache file whose list is no watch list
+// (one an older agent may have written with "globs": null) is refused, so
+// that loadCache ignores it instead of putting an empty list in force.
+func TestCacheRefusesInvalidLists(t *testing.T) {
+	dir := t.TempDir()
+	tooMany := make([]string, watchlist.MaxGlobs+1)
+	for i := range tooMany {
+		tooMany[i] = fmt.Sprintf("g%d", i)
+	}
+	many, err := json.Marshal(tooMany)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []string{
+		`{"root": "/procwatch", "version": 3, "saved_at": "2025-01-02T03:04:05Z", "payload": {"globs": null}}`,
+		`{"root": "/procwatch", "version": 3, "saved_at": "2025-01-02T03:04:05Z", "payload": {}}`,
+		`{"root": "/procwatch", "version": 3, "saved_at": "2025-01-02T03:04:05Z", "payload": {"GLOBS": ["sshd"]}}`,
+		`{"root": "/procwatch", "version": 3, "version": 4, "payload": {"globs": ["sshd"]}}`,
+		`{"root": "/procwatch", "version": 3, "payload": {"globs": ` + string(many) + `}}`,
+		`{"globs": null}`,
+		`{"Globs": ["sshd"]}`,
+		`{}`,
+	} {
+		path := filepath.Join(dir, "cache.json")
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		label := doc
+		if len(label) > 80 {
+			label = label[:80] + "…"
+		}
+		if c, err := readCache(path); err == nil {
+			t.Errorf("readCache(%s) = version %d with %d globs, want an error", label, c.Version, len(c.Payload.Globs))
+		} else if !strings.Contains(err.Error(), path) {
+			t.Errorf("readCache(%s): %v does not name the file", label, err)
+		}
+	}
+	// [] is a list.
+	path := filepath.Join(dir, "empty.json")
+	if err := os.WriteFile(path, []byte(`{"globs": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := readCache(path); err != nil || c.Payload.Globs == nil || len(c.Payload.Globs) != 0 {
+		t.Errorf("readCache({\"globs\": []}) = %+v, %v; want an empty list", c, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/procwatch/procwatch/internal/monitor"
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 // globMetrics are the per-glob series and the scan summary, compared
@@ -191,69 +192,60 @@ func TestCollectorAcrossExit(t *testing.T) {
 	setStatCPU(t, root, 400, 25, 50)
 	mon, reg := newFixtureCollector(t, root, WithScrapeScanAge(0))
 	ctx := context.Background()
+	scan := func() {
+		t.Helper()
+		if _, err := mon.Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the sleep glob changes from scan to scan; scanned is the
+	// summary's process count.
+	expect := func(what string, sleep glob, scanned int) {
+		t.Helper()
+		want := expo{}
+		want.addGlob(kubeGlob)
+		want.addGlob(sleep)
+		want.addGlob(nothingGlob)
+		want.addSummary(3, 1, 1, scanned)
+		compare(t, what, reg, want)
+	}
 
 	if _, err := mon.SetGlobs(ctx, fixtureGlobs); err != nil {
 		t.Fatal(err)
 	}
-	want := expo{}
-	want.addGlob(kubeGlob)
-	want.addGlob(glob{
+	expect("after SetGlobs", glob{
 		name: "sleep", procs: 2, threads: 2, user: "0.25", system: "0.5",
 		rssPages: 300, vsize: 9_500_000, fds: 6, read: 8192,
 		oldest: "1.70000005e+09", // pid 400, 5000 ticks after boot
-	})
-	want.addGlob(nothingGlob)
-	want.addSummary(3, 1, 1, 9)
-	compare(t, "after SetGlobs", reg, want)
+	}, 9)
 
 	setStatCPU(t, root, 400, 75, 150)
-	if _, err := mon.Scan(ctx); err != nil {
-		t.Fatal(err)
-	}
-	want = expo{}
-	want.addGlob(kubeGlob)
-	want.addGlob(glob{
+	scan()
+	expect("after pid 400 spent CPU", glob{
 		name: "sleep", procs: 2, threads: 2, user: "0.75", system: "1.5",
 		rssPages: 300, vsize: 9_500_000, fds: 6, read: 8192,
 		oldest: "1.70000005e+09",
-	})
-	want.addGlob(nothingGlob)
-	want.addSummary(3, 1, 1, 9)
-	compare(t, "after pid 400 spent CPU", reg, want)
+	}, 9)
 
-	exitProc(t, root, 400)
+	proctest.RemoveProc(t, root, 400)
 	startProc(t, root, 500, 700, 8000)
-	if _, err := mon.Scan(ctx); err != nil {
-		t.Fatal(err)
-	}
-	want = expo{}
-	want.addGlob(kubeGlob)
-	want.addGlob(glob{
+	scan()
+	expect("after pid 400 exited and pid 700 started", glob{
 		// pid 400's CPU and I/O stay in the counters; it counts as an exit
 		// and pid 700 as a start; the oldest is now pid 500.
 		name: "sleep", procs: 2, threads: 2, user: "0.75", system: "1.5",
 		rssPages: 200, vsize: 3_000_000, fds: 6, read: 8192,
 		oldest: "1.70000006e+09", starts: 1, exits: 1,
-	})
-	want.addGlob(nothingGlob)
-	want.addSummary(3, 1, 1, 9)
-	compare(t, "after pid 400 exited and pid 700 started", reg, want)
+	}, 9)
 
-	exitProc(t, root, 500)
-	exitProc(t, root, 700)
-	if _, err := mon.Scan(ctx); err != nil {
-		t.Fatal(err)
-	}
-	want = expo{}
-	want.addGlob(kubeGlob)
-	want.addGlob(glob{
+	proctest.RemoveProc(t, root, 500)
+	proctest.RemoveProc(t, root, 700)
+	scan()
+	expect("after every sleep exited", glob{
 		// Nothing matches any more: processes 0, no oldest start, and the
 		// counters still hold what every sleep spent.
 		name: "sleep", user: "0.75", system: "1.5", read: 8192, starts: 1, exits: 3,
-	})
-	want.addGlob(nothingGlob)
-	want.addSummary(3, 1, 1, 7)
-	compare(t, "after every sleep exited", reg, want)
+	}, 7)
 
 	if got := histogramCount(t, reg); got != 4 {
 		t.Errorf("procwatch_scan_duration_seconds count = %d, want 4 (one per scan)", got)

@@ -1,12 +1,13 @@
 package metrics
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 // procFixture is internal/monitor's fixture tree (its fixture_linux_test.go
@@ -20,40 +21,8 @@ const procFixture = "../monitor/testdata/proc"
 func copyProcTree(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "proc")
-	copyTree(t, procFixture, dst)
+	proctest.CopyTree(t, procFixture, dst)
 	return dst
-}
-
-// copyTree copies files, directories and symlinks (the exe links and fd
-// entries, whose targets need not exist) from src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, 0o644)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // setStatCPU rewrites utime and stime (fields 14 and 15, in clock ticks) of
@@ -80,7 +49,7 @@ func setStatCPU(t *testing.T, root string, pid int, utime, stime uint64) {
 func startProc(t *testing.T, root string, src, pid int, startTicks uint64) {
 	t.Helper()
 	from, to := filepath.Join(root, strconv.Itoa(src)), filepath.Join(root, strconv.Itoa(pid))
-	copyTree(t, from, to)
+	proctest.CopyTree(t, from, to)
 	path := filepath.Join(to, "stat")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -92,14 +61,6 @@ func startProc(t *testing.T, root string, src, pid int, startTicks uint64) {
 	fields[22-3] = strconv.FormatUint(startTicks, 10)
 	line := strconv.Itoa(pid) + " " + s[open:end+1] + " " + strings.Join(fields, " ") + "\n"
 	if err := os.WriteFile(path, []byte(line), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// exitProc removes a process from the tree, as its exit does.
-func exitProc(t *testing.T, root string, pid int) {
-	t.Helper()
-	if err := os.RemoveAll(filepath.Join(root, strconv.Itoa(pid))); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 // benchGlobs mixes the three kinds of pattern; only the nginx workers that
@@ -32,10 +34,7 @@ var benchGlobs = []string{"nginx", "kube-controller-manager*", "/usr/sbin/sshd",
 // matched ones (and their io, fd and snapshot allocations) included.
 func BenchmarkScan(b *testing.B) {
 	for _, n := range []int{2000, 10000} {
-		root := filepath.Join(b.TempDir(), "proc")
-		if err := writeProcRoot(root, manyProcs(n, 100)); err != nil {
-			b.Fatal(err)
-		}
+		root := benchTree(b, n)
 		m, errs := Compile(benchGlobs)
 		if errs != nil {
 			b.Fatal(errs)
@@ -52,17 +51,8 @@ func BenchmarkScan(b *testing.B) {
 			floorNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 		})
 		b.Run(fmt.Sprintf("procs=%d/scan", n), func(b *testing.B) {
-			s, err := NewLinuxSource(root)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := warmSource(b, root, m)
 			ctx := context.Background()
-			// Warm the cache: first and second sighting.
-			for range 2 {
-				if _, err := s.Scan(ctx, m); err != nil {
-					b.Fatal(err)
-				}
-			}
 			measure(b, n, func() {
 				snap, err := s.Scan(ctx, m)
 				if err != nil || snap.Scanned != n || len(snap.Procs) != n/100 {
@@ -78,16 +68,8 @@ func BenchmarkScan(b *testing.B) {
 			// No glob matches: allocs/op is what unmatched processes cost
 			// (nothing) plus the per-scan constant.
 			none, _ := Compile([]string{"no-such-process", "/no/such/exe", "cmdline:no such command"})
-			s, err := NewLinuxSource(root)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := warmSource(b, root, none)
 			ctx := context.Background()
-			for range 2 {
-				if _, err := s.Scan(ctx, none); err != nil {
-					b.Fatal(err)
-				}
-			}
 			measure(b, n, func() {
 				if snap, err := s.Scan(ctx, none); err != nil || snap.Scanned != n || len(snap.Procs) != 0 {
 					b.Fatalf("scan: %d scanned, %d matched, %v", snap.Scanned, len(snap.Procs), err)
@@ -151,11 +133,7 @@ func BenchmarkScan(b *testing.B) {
 func BenchmarkScanVsFloor(b *testing.B) {
 	for _, n := range []int{2000, 10000} {
 		b.Run(fmt.Sprintf("procs=%d", n), func(b *testing.B) {
-			root := filepath.Join(b.TempDir(), "proc")
-			if err := writeProcRoot(root, manyProcs(n, 100)); err != nil {
-				b.Fatal(err)
-			}
-			pairedScan(b, root)
+			pairedScan(b, benchTree(b, n))
 		})
 	}
 	b.Run("procs=host", func(b *testing.B) { pairedScan(b, "/proc") })
@@ -163,16 +141,8 @@ func BenchmarkScanVsFloor(b *testing.B) {
 
 func pairedScan(b *testing.B, root string) {
 	m, _ := Compile(benchGlobs)
-	s, err := NewLinuxSource(root)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := warmSource(b, root, m)
 	ctx := context.Background()
-	for range 2 {
-		if _, err := s.Scan(ctx, m); err != nil {
-			b.Fatal(err)
-		}
-	}
 	dirBuf, statBuf := make([]byte, 32<<10), make([]byte, 4<<10)
 	pathBuf := make([]byte, 0, 64)
 	runtime.LockOSThread()
@@ -220,6 +190,30 @@ func pairedScan(b *testing.B, root string) {
 	b.ReportMetric(per(scanWall)/per(floorWall), "scan/floor-wall")
 	b.ReportMetric(float64(scanMallocs)/float64(procs), "scan-allocs/proc")
 	b.ReportMetric(float64(procs)/float64(iters), "procs")
+}
+
+// benchTree writes manyProcs(n, 100) as a procfs tree for a benchmark.
+func benchTree(b *testing.B, n int) string {
+	root := filepath.Join(b.TempDir(), "proc")
+	if err := proctest.WriteProcRoot(root, manyProcs(n, 100)); err != nil {
+		b.Fatal(err)
+	}
+	return root
+}
+
+// warmSource returns a source on root that has scanned it twice with m
+// (each process's first and second sighting), as in steady state.
+func warmSource(b *testing.B, root string, m *Matcher) *LinuxSource {
+	s, err := NewLinuxSource(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.Scan(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
 }
 
 // threadCPU is the CPU time consumed so far by the calling OS thread.

@@ -4,13 +4,11 @@ package monitor
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,9 +19,6 @@ import (
 	"github.com/procwatch/procwatch/internal/testutil"
 )
 
-// startSleepers starts a copy of sleep under each name (in a temporary
-// directory, so the names are unique to the test) and stops them when the
-// test ends. A name longer than 15 bytes gets a cut comm.
 // sleeperNames returns a name longer than the kernel's 15-byte comm and one
 // shorter, both unique to this test binary, even cut to 15 bytes (a process
 // that is exiting is known by its cut comm alone).
@@ -32,66 +27,25 @@ func sleeperNames(prefix string) (long, short string) {
 	return prefix + pid + "-sleeper-with-a-long-name", prefix + pid
 }
 
+// startSleepers starts a copy of sleep under each name, all in one
+// temporary directory (so the names are unique to the test), settled, and
+// stops them when the test ends. A name longer than 15 bytes gets a cut
+// comm.
 func startSleepers(t *testing.T, names ...string) (dir string, cmds []*exec.Cmd) {
 	t.Helper()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary:", err)
-	}
 	dir = t.TempDir()
 	for _, name := range names {
-		path := filepath.Join(dir, name)
-		if _, err := os.Stat(path); os.IsNotExist(err) {
-			copyExecutable(t, sleep, path)
-		}
-		cmd := exec.Command(path, "300")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, cmd)
-		t.Cleanup(func() { stopProcess(cmd) })
-	}
-	// Let them exec and settle: before exec they are copies of the test
-	// binary, and until sleep reaches its nanosleep the dynamic loader is
-	// still mapping libraries, so fds, rss and vsize are still moving.
-	deadline := time.Now().Add(5 * time.Second)
-	for _, cmd := range cmds {
-		pidDir := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid))
-		for {
-			exe, _ := os.Readlink(filepath.Join(pidDir, "exe"))
-			wchan, _ := os.ReadFile(filepath.Join(pidDir, "wchan"))
-			if filepath.Dir(exe) == dir && strings.Contains(string(wchan), "sleep") || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		started, _ := proctest.Start(t, proctest.SleeperIn(t, dir, name), 1)
+		cmds = append(cmds, started...)
 	}
 	return dir, cmds
 }
 
+// stopProcess ends one of the sleepers before the test does.
 func stopProcess(cmd *exec.Cmd) {
 	if cmd.ProcessState == nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-	}
-}
-
-func copyExecutable(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
 

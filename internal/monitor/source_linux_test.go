@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 func newFixtureSource(t *testing.T, root string) *LinuxSource {
@@ -184,8 +186,8 @@ func TestLinuxSourceIdentityCache(t *testing.T) {
 	}
 	// ...but exec, which changes the comm, is.
 	p400 := fixtureProcs[6]
-	p400.comm = "exec-target"
-	write("400", "stat", p400.statLine())
+	p400.Comm = "exec-target"
+	write("400", "stat", p400.StatLine())
 	if diff := cmp.Diff([]matchSummary{
 		{201, "nginx", []string{"cmdline:*title*"}}, {400, "exec-target", []string{"exec-target"}}, {500, "sleep", []string{"sleep"}},
 	}, names()); diff != "" {
@@ -193,8 +195,8 @@ func TestLinuxSourceIdentityCache(t *testing.T) {
 	}
 	// A reused pid (same pid, new start time) is a new process.
 	p500 := fixtureProcs[7]
-	p500.start = 9999
-	write("500", "stat", p500.statLine())
+	p500.Start = 9999
+	write("500", "stat", p500.StatLine())
 	write("500", "cmdline", "other\x00")
 	if err := os.Remove(filepath.Join(root, "500", "exe")); err != nil {
 		t.Fatal(err)
@@ -300,7 +302,7 @@ func TestLinuxSourceFailures(t *testing.T) {
 // scan fails rather than return a partial list, and the cache is kept.
 func TestLinuxSourceCancelMidScan(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "proc")
-	if err := writeProcRoot(root, manyProcs(600, 0)); err != nil {
+	if err := proctest.WriteProcRoot(root, manyProcs(600, 0)); err != nil {
 		t.Fatal(err)
 	}
 	s := newFixtureSource(t, root)
@@ -360,8 +362,8 @@ func TestMonitorFixtureExit(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(root, "400")); err != nil {
 		t.Fatal(err)
 	}
-	if err := (fakeProc{pid: 700, comm: "sleep", flags: 0x400000, utime: 3, threads: 1, start: 8000,
-		exe: "/usr/bin/sleep", cmdline: []string{"sleep", "1"}, readBytes: 100, fds: 3}).write(root); err != nil {
+	if err := (fakeProc{PID: 700, Comm: "sleep", Flags: 0x400000, UTime: 3, Threads: 1, Start: 8000,
+		Exe: "/usr/bin/sleep", Cmdline: []string{"sleep", "1"}, ReadBytes: 100, FDs: 3}).Write(root); err != nil {
 		t.Fatal(err)
 	}
 	res, err = m.Scan(ctx)

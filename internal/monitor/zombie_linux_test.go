@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/procwatch/procwatch/internal/monitor/proctest"
 )
 
 // zombieRow is what a zombie changes in a glob's aggregate.
@@ -68,13 +70,13 @@ func TestMonitorFixtureZombies(t *testing.T) {
 	// kube-controller-manager (100) and sleep 600 (400) exit and turn
 	// zombie, having used a little more CPU; two zombies appear that were
 	// never seen alive, one with a comm cut from a longer name.
-	kube, sleep := fixtureProcs[2].zombie(), fixtureProcs[6].zombie()
-	kube.utime += 100
-	sleep.utime += 100
-	replaceProc(t, root, kube)
-	replaceProc(t, root, sleep)
-	replaceProc(t, root, fakeProc{pid: 700, comm: "defunct-job", flags: 0x400000, start: 8000}.zombie())
-	replaceProc(t, root, fakeProc{pid: 701, comm: "prometheus-node", flags: 0x400000, start: 8001}.zombie())
+	kube, sleep := fixtureProcs[2].Zombie(), fixtureProcs[6].Zombie()
+	kube.UTime += 100
+	sleep.UTime += 100
+	proctest.ReplaceProc(t, root, kube)
+	proctest.ReplaceProc(t, root, sleep)
+	proctest.ReplaceProc(t, root, fakeProc{PID: 700, Comm: "defunct-job", Flags: 0x400000, Start: 8000}.Zombie())
+	proctest.ReplaceProc(t, root, fakeProc{PID: 701, Comm: "prometheus-node", Flags: 0x400000, Start: 8001}.Zombie())
 	zombies := []zombieRow{
 		{globs[0], 0, 0, 1, 0, 1, 51, 4096, false},
 		{globs[1], 0, 0, 1, 0, 1, 51, 4096, false},
@@ -89,7 +91,7 @@ func TestMonitorFixtureZombies(t *testing.T) {
 
 	// Their parents reap them: the exits are not counted again.
 	for _, pid := range []int{100, 400, 700, 701} {
-		exitProcDir(t, root, pid)
+		proctest.RemoveProc(t, root, pid)
 	}
 	for i := range zombies {
 		zombies[i].Zombies = 0

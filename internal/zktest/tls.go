@@ -4,12 +4,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +150,18 @@ func NewCA(t testing.TB, name string) *CA {
 	ca.CertFile = filepath.Join(ca.dir, name+"-ca.pem")
 	writeFile(t, ca.CertFile, pemBlock("CERTIFICATE", der), 0o644)
 	return ca
+}
+
+// HTTPSClient returns a client that trusts only certificates ca issued (a
+// web server given one of them, as --web.config.file configures it), with
+// a 10 s bound on each request; its idle connections close when the test
+// ends.
+func (ca *CA) HTTPSClient(t testing.TB) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
 // Issue makes a certificate for name (its common name), usable both by a

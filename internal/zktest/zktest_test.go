@@ -16,6 +16,8 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
+
+	"github.com/procwatch/procwatch/internal/testutil"
 )
 
 // TestMain checks, after all tests, that no goroutine leaked and that no
@@ -161,7 +163,7 @@ func TestParseSrvr(t *testing.T) {
 }
 
 func TestStandaloneServes(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.Buffer
 	begin := time.Now()
 	c := Start(t, 1, WithLogWriter(&logs))
 	t.Logf("standalone start: %v from launch to serving, %v in Start", c.startup.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
@@ -459,22 +461,4 @@ func TestStartFailureCarriesLogTail(t *testing.T) {
 	if !strings.Contains(err.Error(), "exited during start") || !strings.Contains(err.Error(), `For input string: "notanumber"`) {
 		t.Errorf("error lacks the reason or the log tail:\n%v", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the log copier and the test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,6 +1,7 @@
-// Package proctest starts real processes for tests: copies of sleep under
-// names of the test's choosing, so that a glob matches them and nothing
-// else on the host, settled before they are looked at.
+// Package proctest gives tests processes to look at: real ones, copies of
+// sleep under names of the test's choosing, so that a glob matches them and
+// nothing else on the host, settled before they are looked at; and fake
+// ones, procfs trees written as the kernel shows them (procfs.go).
 package proctest
 
 import (
@@ -74,8 +75,9 @@ func Start(t testing.TB, path string, n int) (cmds []*exec.Cmd, kill func()) {
 
 // Settle waits (up to 5 s) until each process runs its own executable and
 // sleeps: before exec it is a copy of the test binary, and until sleep
-// reaches its nanosleep the dynamic loader is still mapping libraries, so
-// its name, fds, rss and vsize are still moving.
+// reaches its nanosleep (or, for "sleep infinity", its pause) the dynamic
+// loader is still mapping libraries, so its name, fds, rss and vsize are
+// still moving.
 func Settle(t testing.TB, cmds ...*exec.Cmd) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -85,7 +87,8 @@ func Settle(t testing.TB, cmds ...*exec.Cmd) {
 		for {
 			exe, _ := os.Readlink(filepath.Join(pidDir, "exe"))
 			wchan, _ := os.ReadFile(filepath.Join(pidDir, "wchan"))
-			if exe == want && strings.Contains(string(wchan), "sleep") || time.Now().After(deadline) {
+			sleeping := strings.Contains(string(wchan), "sleep") || strings.Contains(string(wchan), "pause")
+			if exe == want && sleeping || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(5 * time.Millisecond) // /proc offers no event for this
