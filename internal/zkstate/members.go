@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -58,7 +59,8 @@ func (s *Store[T]) initMember() error {
 	}
 	s.memberID = id
 	s.memberPath = s.listenersPath + "/" + id
-	s.memberData = data
+	s.memberBase = data
+	s.member.set(data)
 	return nil
 }
 
@@ -68,7 +70,7 @@ func (s *Store[T]) initMember() error {
 func (s *Store[T]) register(ctx context.Context) error {
 	for {
 		_, err := call(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(s.memberPath, s.memberData, zk.FlagEphemeral, orWorld(s.o.acls.Member))
+			return s.sess.conn.Create(s.memberPath, s.member.get(), zk.FlagEphemeral, orWorld(s.o.acls.Member))
 		})
 		if err == nil {
 			return nil
@@ -120,24 +122,45 @@ func (s *Store[T]) Members(ctx context.Context) ([]Member, error) {
 }
 
 func (s *Store[T]) readMembers(ctx context.Context, children []string) ([]Member, error) {
+	ms, _, err := s.readMembersW(ctx, children, false)
+	return ms, err
+}
+
+// readMembersW reads the listener nodes children; with watch, it also
+// returns a data watch on each, so that a caller learns of rewritten
+// member info as of a node that comes or goes.
+func (s *Store[T]) readMembersW(ctx context.Context, children []string, watch bool) ([]Member, []<-chan zk.Event, error) {
 	members := make([]Member, 0, len(children))
+	var watches []<-chan zk.Event
+	type getW struct {
+		data []byte
+		ch   <-chan zk.Event
+	}
 	for _, c := range children {
-		data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
-			d, _, err := s.sess.conn.Get(s.listenersPath + "/" + c)
-			return d, err
+		path := s.listenersPath + "/" + c
+		r, err := retry(ctx, s.sess, s.closed, func() (getW, error) {
+			if watch {
+				d, _, ch, err := s.sess.conn.GetW(path)
+				return getW{d, ch}, err
+			}
+			d, _, err := s.sess.conn.Get(path)
+			return getW{d, nil}, err
 		})
 		if errors.Is(err, zk.ErrNoNode) {
 			continue // left while we listed
 		}
 		if err != nil {
-			return nil, fmt.Errorf("zkstate: read member %s: %w", c, err)
+			return nil, nil, fmt.Errorf("zkstate: read member %s: %w", c, err)
+		}
+		if r.ch != nil {
+			watches = append(watches, r.ch)
 		}
 		var m Member
-		if json.Unmarshal(data, &m) != nil {
+		if json.Unmarshal(r.data, &m) != nil {
 			m = Member{}
 		}
 		m.ID = c
-		m.Info = data
+		m.Info = r.data
 		members = append(members, m)
 	}
 	sort.Slice(members, func(i, j int) bool {
@@ -146,12 +169,13 @@ func (s *Store[T]) readMembers(ctx context.Context, children []string) ([]Member
 		}
 		return members[i].ID < members[j].ID
 	})
-	return members, nil
+	return members, watches, nil
 }
 
-// WatchMembers sends the full member list now and after every change, until
-// ctx ends or the Store closes; then the channel is closed. A reader that
-// falls behind gets the latest list, not every intermediate one.
+// WatchMembers sends the full member list now and after every change (an
+// instance that comes or goes, or rewrites its member info), until ctx
+// ends or the Store closes; then the channel is closed. A reader that falls
+// behind gets the latest list, not every intermediate one.
 func (s *Store[T]) WatchMembers(ctx context.Context) <-chan []Member {
 	out := make(chan []Member, 1)
 	s.wg.Add(1)
@@ -171,8 +195,9 @@ func (s *Store[T]) WatchMembers(ctx context.Context) <-chan []Member {
 				return childrenW{c, ch}, err
 			})
 			var members []Member
+			var dataW []<-chan zk.Event
 			if err == nil {
-				members, err = s.readMembers(ctx, r.c)
+				members, dataW, err = s.readMembersW(ctx, r.c, true)
 			}
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -198,16 +223,43 @@ func (s *Store[T]) WatchMembers(ctx context.Context) <-chan []Member {
 				}
 				out <- members
 			}
-			select {
-			case <-ctx.Done():
+			if !waitAny(ctx.Done(), s.closed, append(dataW, r.ch)) {
 				return
-			case <-s.closed:
-				return
-			case <-r.ch:
 			}
 		}
 	}()
 	return out
+}
+
+// waitAny waits until one of watches fires (true) or done or closed is
+// closed (false). The watches that did not fire stay armed on the server
+// and fire into their buffered channels later, unread.
+func waitAny(done, closed <-chan struct{}, watches []<-chan zk.Event) bool {
+	fired := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, w := range watches {
+		wg.Go(func() {
+			select {
+			case <-w:
+				select {
+				case fired <- struct{}{}:
+				default:
+				}
+			case <-stop:
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+	select {
+	case <-done:
+		return false
+	case <-closed:
+		return false
+	case <-fired:
+		return true
+	}
 }
 
 func sameMembers(a, b []Member) bool {

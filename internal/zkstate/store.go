@@ -70,7 +70,8 @@ type Store[T any] struct {
 
 	memberID   string
 	memberPath string
-	memberData []byte
+	memberBase []byte      // the engine's member fields, as JSON
+	member     memberState // what the listener node holds
 
 	// receiptPath is this Store's write receipt (see receipts.go); touched
 	// only under writeSem.
