@@ -264,13 +264,13 @@ type agent struct {
 	proc *proc
 }
 
-// startAgent starts procwatch against zk and waits until it is ready (a
-// watch list loaded).
-func startAgent(t *testing.T, b bins, name, zk, root string) *agent {
+// startAgent starts procwatch against zk, with the flags given after the
+// common ones, and waits until it is ready (a watch list loaded).
+func startAgent(t *testing.T, b bins, name, zk, root string, flags ...string) *agent {
 	t.Helper()
 	addr := freeAddr(t)
-	p := startProc(t, name, []string{b.procwatch, "--zk", zk, "--path", root,
-		"--web.listen-address", addr, "--log.level", "debug"})
+	p := startProc(t, name, append([]string{b.procwatch, "--zk", zk, "--path", root,
+		"--web.listen-address", addr, "--log.level", "debug"}, flags...))
 	a := &agent{addr: addr, proc: p}
 	eventually(t, 20*time.Second, name+" to be ready", func() (bool, string) {
 		code, body, err := httpGet("http://" + addr + "/readyz")
@@ -299,15 +299,33 @@ func (a *agent) scrape() (map[string]*dto.MetricFamily, error) {
 // failing the test if it does not exit 0.
 func runProcctl(t *testing.T, b bins, zk string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	r := procctl(t, b, zk, args...)
+	if r.code != 0 {
+		t.Fatalf("procctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// procctlResult is how one procctl run ended.
+type procctlResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// procctl runs procctl against zk, whatever its exit code, within 60 s.
+func procctl(t *testing.T, b bins, zk string, args ...string) procctlResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b.procctl, append([]string{"--zk", zk}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("procctl %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("procctl %s: %v", strings.Join(args, " "), err)
 	}
-	return stdout.String()
+	return procctlResult{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 }
 
 // kazooSet writes data to the znode path with kazoo, a ZooKeeper client

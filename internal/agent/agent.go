@@ -140,11 +140,13 @@ func Run(ctx context.Context, cfg Config) error {
 	defer sess.Close()
 
 	a := &agent{
-		cfg:    cfg,
-		log:    log,
-		sess:   sess,
-		tp:     tp,
-		tracer: tp.Tracer(tracerName),
+		members:        newMemberFeed(),
+		appliedVersion: -1,
+		cfg:            cfg,
+		log:            log,
+		sess:           sess,
+		tp:             tp,
+		tracer:         tp.Tracer(tracerName),
 	}
 	a.mon = monitor.New(src, monitor.WithTracerProvider(tp))
 	reg, err := metrics.NewRegistry(metrics.New(a.mon,
@@ -295,6 +297,12 @@ type agent struct {
 	fromCache *cacheFile // the list read from the cache file at start
 	groups    []string   // the groups applying to this agent, for scrapes
 	skipped   int        // groups of the list in force that could not be evaluated
+	// appliedVersion and globsInForce are the version and size of the list
+	// in force, for the member info; appliedVersion is -1 before any.
+	appliedVersion int32
+	globsInForce   int
+
+	members *memberFeed
 }
 
 // scanLoop scans every ScanInterval until ctx ends.

@@ -125,10 +125,16 @@ func (a *agent) join(ctx context.Context) {
 	}
 }
 
-// follow subscribes to the list's changes and puts the current one in force.
-// applyMu is held across Subscribe and the snapshot, so that an event
-// arriving meanwhile waits and is applied after the snapshot it follows.
+// follow subscribes to the list's changes, puts the current one in force and
+// keeps the member info current until ctx ends. applyMu is held across
+// Subscribe and the snapshot, so that an event arriving meanwhile waits and
+// is applied after the snapshot it follows.
 func (a *agent) follow(ctx context.Context, store *zkstate.Store[watchlist.Document]) {
+	a.subscribe(ctx, store)
+	a.memberLoop(ctx, store)
+}
+
+func (a *agent) subscribe(ctx context.Context, store *zkstate.Store[watchlist.Document]) {
 	a.applyMu.Lock()
 	defer a.applyMu.Unlock()
 	snap, cancel := store.Subscribe(func(ev zkstate.Event[watchlist.Document]) { a.onEvent(ctx, ev) })
@@ -221,7 +227,9 @@ func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Docum
 	a.inForce = r
 	a.mu.Lock()
 	a.groups, a.skipped = r.Groups, len(r.Skipped)
+	a.appliedVersion, a.globsInForce = version, len(r.Globs)
 	a.mu.Unlock()
+	a.members.notify()
 	a.applied, a.hasApplied = list, true
 	a.ready.Store(true)
 	if a.cfg.CacheFile == "" || (a.hasCachedVer && a.cachedVer == version) {
@@ -279,6 +287,7 @@ func (a *agent) state() metrics.State {
 		},
 		Groups:        groups,
 		SkippedGroups: skipped,
+		MemberUpdates: metrics.MemberUpdates{OK: a.members.ok.Load(), Errors: a.members.failed.Load()},
 	}
 	if store != nil {
 		_, info := store.DirtyRead()

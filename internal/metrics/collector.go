@@ -55,6 +55,7 @@ var (
 	scanned       = desc("processes_scanned", "Number of processes looked at by the latest scan.")
 	scanDuration  = desc("scan_duration_seconds", "Duration of one scan of the process table: periodic, after a watch list change, or at scrape time.")
 	groupApplies  = desc("group_applies", "1 for each group of the watch list that applies to this agent (its globs are in force here).", "group")
+	memberUpdates = desc("member_updates_total", "Rewrites of this agent's member info in ZooKeeper (its applied version and missing globs), by result; a failed one is retried.", "result")
 	skippedGroups = desc("skipped_groups", "Number of groups of the watch list that could not be evaluated (a host glob that does not compile) and so apply to no agent.")
 	buildInfo     = desc("build_info", "A metric with a constant '1' value labeled by version, revision and goversion of procwatch.", "version", "revision", "goversion")
 )
@@ -88,6 +89,14 @@ type State struct {
 	// SkippedGroups is how many groups of the list in force could not be
 	// evaluated and apply to nobody.
 	SkippedGroups int
+	// MemberUpdates counts the rewrites of the agent's member info.
+	MemberUpdates MemberUpdates
+}
+
+// MemberUpdates counts rewrites of the member info by result, the result
+// label of procwatch_member_updates_total.
+type MemberUpdates struct {
+	OK, Errors uint64
 }
 
 // Changes counts changes to the watch list by kind, the kind label of
@@ -162,7 +171,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.state != nil {
 		for _, d := range []*prometheus.Desc{
 			stateVersion, stateStale, stateAge, stateChanges, stateInvalid, stateHeldBad, zkConnected, zkExpirations,
-			groupApplies, skippedGroups,
+			groupApplies, skippedGroups, memberUpdates,
 		} {
 			ch <- d
 		}
@@ -209,6 +218,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- gauge(groupApplies, 1, g)
 	}
 	ch <- gauge(skippedGroups, float64(st.SkippedGroups))
+	ch <- counter(memberUpdates, float64(st.MemberUpdates.OK), "ok")
+	ch <- counter(memberUpdates, float64(st.MemberUpdates.Errors), "error")
 }
 
 // latest returns the scan to export: the monitor's latest, or a new one

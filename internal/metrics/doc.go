@@ -50,6 +50,7 @@
 //	procwatch_scan_failures_total                     counter, scans that could not list the processes
 //	procwatch_processes_scanned                       gauge, processes looked at by the latest scan
 //	procwatch_group_applies{group}                    gauge 1, per group of the list applying to this agent
+//	procwatch_member_updates_total{result}            counter, result=ok|error, rewrites of the member info
 //	procwatch_skipped_groups                          gauge, groups that cannot be evaluated (apply to nobody)
 //	procwatch_build_info{version,revision,goversion}  gauge 1
 package metrics
