@@ -77,6 +77,10 @@ type Store[T any] struct {
 	receiptPath  string
 	receiptReady bool
 
+	// readErrCause is the cause of the last failed payload read that was
+	// logged, "" once a read succeeded; owned by the watch loop.
+	readErrCause string
+
 	kick     chan struct{}
 	resyncCh chan struct{}
 	stats    counters
@@ -892,11 +896,13 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 			switch {
 			case err == nil:
 				backoff = 50 * time.Millisecond
+				s.readRecovered()
 				s.advance(r.data, r.stat, r.sent)
 				watch = r.watch
 			case errors.Is(err, ErrClosed):
 				return
 			case errors.Is(err, zk.ErrNoNode):
+				s.readRecovered()
 				s.o.logger.Warn("zkstate: payload node is missing; keeping the last good value", "path", s.payloadPath)
 				type existsW struct {
 					ok bool
@@ -909,6 +915,8 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 				if err == nil && !e.ok {
 					watch = e.ch
 				}
+			case !transient(err) && !errors.Is(err, zk.ErrSessionExpired):
+				s.readFailed(err)
 			}
 			if watch == nil {
 				select {
@@ -955,6 +963,29 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 				watch = nil
 			}
 		}
+	}
+}
+
+// readFailed counts a failed read of the payload that is not the
+// connection's doing (an ACL that denies this client READ, a node too large
+// for the client's buffer) and logs it the first time its cause is seen:
+// the loop retries every few seconds, and without this the copy would go
+// stale with nothing saying why. Called from the watch loop only.
+func (s *Store[T]) readFailed(err error) {
+	s.stats.readErrors.Add(1)
+	if cause := err.Error(); cause != s.readErrCause {
+		s.readErrCause = cause
+		s.o.logger.Warn("zkstate: cannot read the payload; keeping the last good value, which goes stale until a read succeeds",
+			"path", s.payloadPath, "err", err)
+	}
+}
+
+// readRecovered says once that the payload can be read again after
+// readFailed logged a cause. Called from the watch loop only.
+func (s *Store[T]) readRecovered() {
+	if s.readErrCause != "" {
+		s.readErrCause = ""
+		s.o.logger.Info("zkstate: reading the payload works again", "path", s.payloadPath)
 	}
 }
 
