@@ -62,6 +62,10 @@ type Store[T any] struct {
 	badVersion int32
 	badMzxid   int64
 	badErr     *InvalidPayloadError
+	// czxid identifies the payload node last read (its creation zxid);
+	// deleted is set once its deletion was published. See notices.go.
+	czxid   int64
+	deleted bool
 
 	subMu sync.Mutex
 	subs  map[*subscriber[T]]struct{}
@@ -367,6 +371,7 @@ func (s *Store[T]) advance(data []byte, stat *zk.Stat, sent time.Duration) {
 		}
 		return
 	}
+	s.noteNode(stat)
 	s.server.Store(stat.Version)
 	v, err := s.decode(data)
 	if err != nil {
@@ -377,6 +382,7 @@ func (s *Store[T]) advance(data []byte, stat *zk.Stat, sent time.Duration) {
 		s.markVerified(sent)
 		s.o.logger.Error("zkstate: ignoring invalid payload, keeping the last good value",
 			"path", s.payloadPath, "version", stat.Version, "kept_version", cur.version, "err", err)
+		s.publishNotice(s.invalidNotice(s.badErr, cur))
 		return
 	}
 	next := &snapshot[T]{value: v, raw: bytes.Clone(data), version: stat.Version, mzxid: stat.Mzxid}
@@ -903,6 +909,7 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 				return
 			case errors.Is(err, zk.ErrNoNode):
 				s.readRecovered()
+				s.payloadGone()
 				s.o.logger.Warn("zkstate: payload node is missing; keeping the last good value", "path", s.payloadPath)
 				type existsW struct {
 					ok bool
