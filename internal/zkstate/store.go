@@ -337,9 +337,3 @@ func (s *Store[T]) isClosed() bool { return s.closedFlag.Load() }
 // Created reports whether Open created the payload (WithCreate found none),
 // as opposed to finding one somebody else made.
 func (s *Store[T]) Created() bool { return s.created }
-
-// Root returns the root path the Store was opened on.
-func (s *Store[T]) Root() string { return s.root }
-
-// Session returns the Session the Store runs on.
-func (s *Store[T]) Session() *Session { return s.sess }
