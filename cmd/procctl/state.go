@@ -112,33 +112,16 @@ func (g *globalOptions) inheritedACLs(ctx context.Context, sess *zkstate.Session
 	if own == nil {
 		return nil, nil
 	}
-	type result struct {
-		acl []zk.ACL
-		err error
-	}
-	// go-zookeeper calls take no context; the session's Close, deferred by
-	// every caller, ends this one if ctx gives up first.
-	done := make(chan result, 1)
-	go func() {
-		acl, _, err := sess.Conn().GetACL(g.path)
-		done <- result{acl, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
+	acl, _, err := sess.GetACL(ctx, g.path)
 	switch {
-	case errors.Is(r.err, zk.ErrNoNode):
+	case errors.Is(err, zk.ErrNoNode):
 		// No state: Open says so with the hint to run init.
 		return &zkstate.ACLs{Owned: own}, nil
-	case errors.Is(r.err, zk.ErrNoAuth):
-		return nil, fmt.Errorf("%w: read the ACL of %s: %w", zkstate.ErrPermission, g.path, r.err)
-	case r.err != nil:
-		return nil, fmt.Errorf("read the ACL of %s: %w", g.path, r.err)
+	case err != nil:
+		// A refusal wraps zkstate.ErrPermission, which zkErr words.
+		return nil, fmt.Errorf("read the ACL of %s: %w", g.path, err)
 	}
-	for _, a := range r.acl {
+	for _, a := range acl {
 		if a.Scheme == "digest" && strings.HasSuffix(a.ID, ":x") {
 			// ZooKeeper hides digests from clients without ADMIN on the
 			// node; copying "user:x" would grant a nonexistent identity.
@@ -147,7 +130,7 @@ func (g *globalOptions) inheritedACLs(ctx context.Context, sess *zkstate.Session
 			return &zkstate.ACLs{Listeners: own, Lock: own, Writes: own, Owned: own}, nil
 		}
 	}
-	return &zkstate.ACLs{Listeners: r.acl, Lock: r.acl, Writes: r.acl, Owned: own}, nil
+	return &zkstate.ACLs{Listeners: acl, Lock: acl, Writes: acl, Owned: own}, nil
 }
 
 // openBounded is open under a context bounded by --timeout, the set-up of
@@ -227,19 +210,8 @@ func (c *conn) update(ctx context.Context, fn func(*watchlist.Document) error) (
 // ahead; failing to look is not worth failing the write over.
 func (c *conn) warnIfEphemeral(ctx context.Context) {
 	path := c.g.path + "/payload"
-	done := make(chan *zk.Stat, 1)
-	go func() {
-		// go-zookeeper calls take no context; Close ends this one.
-		_, st, err := c.sess.Conn().Exists(path)
-		if err != nil {
-			st = nil
-		}
-		done <- st
-	}()
-	var st *zk.Stat
-	select {
-	case st = <-done:
-	case <-ctx.Done():
+	ok, st, err := c.sess.Exists(ctx, path)
+	if err != nil || !ok {
 		return
 	}
 	if st != nil && st.EphemeralOwner != 0 {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -33,13 +36,27 @@ line "vA→vB resynced" introduces their merged difference; lines starting
 with "--" report the connection (disconnected, reconnected, session lost,
 new session).
 
-With -o json, every line is one JSON object whose "type" is "start"
-(version, payload), "change" (from, to, kind, path, old, new), "resync" or
-"rewrite" (from, to: a write that changed nothing), or "session" (state).
+What changes no glob is said too: "payload deleted; keeping version 6",
+"version 7 invalid: <reason>; keeping version 6" (agents keep the last
+valid list), "payload recreated at version 0" (versions start afresh).
+
+With -o json, every line of stdout is one JSON object whose "type" is
+"start" (version, payload), "change" (from, to, kind, path, old, new),
+"resync" or "rewrite" (from, to: a write that changed nothing), "session"
+(state), "notice" (notice: deleted, invalid or recreated; version, kept,
+and for invalid the reason), or "error" (error: why watch ended; it is on
+stderr too, and the exit code says it).
 
 --timeout bounds only connecting; watching lasts until interrupted.`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			err := o.run(cmd.Context())
+			if err != nil && o.output == "json" {
+				// A pipeline reading stdout learns why the stream ended.
+				_ = writeJSONLine(o.stdout, errorLine{Type: "error", Error: err.Error()})
+			}
+			return err
+		},
 	}
 }
 
@@ -91,8 +108,10 @@ func (o *watchOptions) run(ctx context.Context) error {
 	// Holding the mutex across Subscribe makes the start line come before
 	// the first event, which Subscribe may deliver at once.
 	mu.Lock()
-	snap, stopEvents := c.store.Subscribe(func(ev zkstate.Event[watchlist.Document]) {
+	snap, stopEvents := c.store.SubscribeWithNotices(func(ev zkstate.Event[watchlist.Document]) {
 		emit(func() error { return o.printer.event(ev) })
+	}, func(n zkstate.Notice) {
+		emit(func() error { return o.notice(n) })
 	})
 	if snap.Version < 0 {
 		fmt.Fprintf(o.stderr, "procctl: warning: the payload at %s/payload is not a valid procwatch document; showing changes from the first valid one\n", o.path)
@@ -114,6 +133,68 @@ func (o *watchOptions) run(ctx context.Context) error {
 	mu.Lock()
 	defer mu.Unlock()
 	return writeErr
+}
+
+// noticeLine is a notice of watch -o json.
+type noticeLine struct {
+	Type    string `json:"type"`
+	Notice  string `json:"notice"`
+	Version int32  `json:"version"`
+	Kept    int32  `json:"kept"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// errorLine is the error that ended watch -o json.
+type errorLine struct {
+	Type  string `json:"type"`
+	Error string `json:"error"`
+}
+
+// notice prints what happened to the payload that no change line shows.
+func (o *watchOptions) notice(n zkstate.Notice) error {
+	reason := ""
+	if n.Kind == zkstate.NoticeInvalid {
+		reason = invalidReason(n.Err)
+	}
+	if o.output == "json" {
+		return writeJSONLine(o.stdout, noticeLine{Type: "notice", Notice: n.Kind.String(), Version: n.Version, Kept: n.KeptVersion, Reason: reason})
+	}
+	keeping := fmt.Sprintf("keeping version %d", n.KeptVersion)
+	if n.KeptVersion < 0 {
+		keeping = "no valid version yet"
+	}
+	var err error
+	switch n.Kind {
+	case zkstate.NoticeDeleted:
+		_, err = fmt.Fprintf(o.stdout, "payload deleted; %s\n", keeping)
+	case zkstate.NoticeInvalid:
+		_, err = fmt.Fprintf(o.stdout, "version %d invalid: %s; %s\n", n.Version, reason, keeping)
+	case zkstate.NoticeRecreated:
+		_, err = fmt.Fprintf(o.stdout, "payload recreated at version %d\n", n.Version)
+	}
+	return err
+}
+
+// invalidReason says why a version was rejected, in the words procctl get
+// uses for the same document.
+func invalidReason(err error) string {
+	var ip *zkstate.InvalidPayloadError
+	if errors.As(err, &ip) && ip.Raw != nil {
+		return whyInvalid(ip.Raw)
+	}
+	if err == nil {
+		return "rejected by procwatch"
+	}
+	return err.Error()
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // queue is an unbounded FIFO between a callback that must not block and the

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/procwatch/procwatch/internal/zktest"
@@ -118,6 +119,112 @@ func TestWatchJSON(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("json lines (-want +got):\n%s", diff)
+	}
+}
+
+// foreignChanges does to the payload, as zkCli.sh or kazoo would, what
+// changes no glob in force: garbage written, the node deleted and made
+// again. Each step waits for watch's line about it, so the steps cannot
+// merge into one.
+func foreignChanges(t *testing.T, f *fixture, w *watcher, invalid, good, deleted, recreated string) {
+	t.Helper()
+	f.setPayload("/procwatch", `{"globs": [1`)
+	w.stdout.expect(t, invalid, waitOutput)
+	f.setPayload("/procwatch", `{"globs":["sshd","nginx"]}`)
+	w.stdout.expect(t, good, waitOutput)
+	if err := f.raw.Delete("/procwatch/payload", -1); err != nil {
+		t.Fatalf("raw delete: %v", err)
+	}
+	w.stdout.expect(t, deleted, waitOutput)
+	if _, err := f.raw.Create("/procwatch/payload", []byte(`{"globs":["cron"]}`), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("raw create: %v", err)
+	}
+	w.stdout.expect(t, recreated, waitOutput)
+}
+
+// TestWatchPrintsNotices: a payload deleted, a version skipped as invalid
+// and a payload made again each get a line, in order with the changes.
+func TestWatchPrintsNotices(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	env := f.env("/procwatch")
+	mustRun(t, env, "init", "sshd")
+	w := startWatch(t, env)
+	w.stdout.expect(t, "watching /procwatch at version 0", waitOutput)
+	foreignChanges(t, f, w, "version 1 invalid:", `v0→v2 added /globs/1 "nginx"`,
+		"payload deleted", `v2→v0 removed`)
+	if code := w.stop(t); code != 0 {
+		t.Errorf("exit %d after interrupt, want 0\nstderr:\n%s", code, w.stderr)
+	}
+	want := `watching /procwatch at version 0 (1 glob); one line per change until interrupted
+version 1 invalid: not valid JSON: line 1, column 13: unexpected end of JSON input; keeping version 0
+v0→v2 added /globs/1 "nginx"
+payload deleted; keeping version 2
+payload recreated at version 0
+v2→v0 modified /globs/0 "sshd" -> "cron"
+v2→v0 removed /globs/1 "nginx"
+`
+	if diff := cmp.Diff(want, w.stdout.String()); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+// jsonLines parses every line of out as one JSON object, failing the test
+// on the first that is not: a pipeline must be able to parse all of stdout.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var got []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %q is not one JSON object: %v\nstdout:\n%s", line, err, out)
+		}
+		got = append(got, m)
+	}
+	return got
+}
+
+func TestWatchJSONNotices(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	env := f.env("/procwatch")
+	mustRun(t, env, "init", "sshd")
+	w := startWatch(t, env, "-o", "json")
+	w.stdout.expect(t, `"type":"start"`, waitOutput)
+	foreignChanges(t, f, w, `"notice":"invalid"`, `"kind":"added"`, `"notice":"deleted"`, `"kind":"removed"`)
+	if code := w.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	want := []map[string]any{
+		{"type": "start", "version": 0.0, "payload": map[string]any{"globs": []any{"sshd"}}},
+		{"type": "notice", "notice": "invalid", "version": 1.0, "kept": 0.0, "reason": "not valid JSON: line 1, column 13: unexpected end of JSON input"},
+		{"type": "change", "from": 0.0, "to": 2.0, "kind": "added", "path": "/globs/1", "new": "nginx"},
+		{"type": "notice", "notice": "deleted", "version": 2.0, "kept": 2.0},
+		{"type": "notice", "notice": "recreated", "version": 0.0, "kept": 2.0},
+		{"type": "change", "from": 2.0, "to": 0.0, "kind": "modified", "path": "/globs/0", "old": "sshd", "new": "cron"},
+		{"type": "change", "from": 2.0, "to": 0.0, "kind": "removed", "path": "/globs/1", "old": "nginx"},
+	}
+	if diff := cmp.Diff(want, jsonLines(t, w.stdout.String())); diff != "" {
+		t.Errorf("json lines (-want +got):\n%s", diff)
+	}
+}
+
+// TestWatchJSONError: the error that ends a watch is a JSON line on stdout
+// too, beside the message on stderr and the exit code.
+func TestWatchJSONError(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := run(t, f.env("/nothing-here"), "watch", "-o", "json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: %s", r.code, r)
+	}
+	got := jsonLines(t, r.stdout)
+	if len(got) != 1 || got[0]["type"] != "error" {
+		t.Fatalf("stdout %v, want one error line", got)
+	}
+	msg, _ := got[0]["error"].(string)
+	if msg == "" || !strings.Contains(r.stderr, msg) {
+		t.Errorf("error line %q, want the message procctl printed on stderr:\n%s", msg, r.stderr)
 	}
 }
 

@@ -291,7 +291,8 @@ func (a *agent) state() metrics.State {
 	}
 	if store != nil {
 		_, info := store.DirtyRead()
-		st.InvalidPayloads = store.Stats().InvalidPayloads
+		stats := store.Stats()
+		st.InvalidPayloads, st.ReadErrors = stats.InvalidPayloads, stats.ReadErrors
 		st.Invalid = info.Invalid
 		if info.Version >= 0 {
 			st.Version, st.Stale, st.Age, st.Verified = info.Version, info.Stale, info.Age, true

@@ -48,6 +48,7 @@ var (
 	stateAge      = desc("state_age_seconds", "Seconds since the watch list in force was last verified against ZooKeeper.")
 	stateChanges  = desc("state_changes_total", "Changes to the watch list received from ZooKeeper, by kind.", "kind")
 	stateInvalid  = desc("state_invalid_payloads_total", "Distinct payload versions rejected as invalid; the last good list stays in force.")
+	stateReadErrs = desc("state_read_errors_total", "Failed reads of the payload not explained by the connection (for example an ACL denying READ); while they last the list in force goes stale.")
 	stateHeldBad  = desc("state_invalid", "1 while the payload in ZooKeeper is invalid and the last good list stays in force.")
 	zkConnected   = desc("zookeeper_connected", "1 while the agent holds a ZooKeeper session.")
 	zkExpirations = desc("zookeeper_session_expirations_total", "ZooKeeper sessions lost, by expiry or a disconnect longer than the session timeout.")
@@ -79,9 +80,11 @@ type State struct {
 	Invalid bool
 	// Connected reports a live ZooKeeper session.
 	Connected bool
-	// SessionExpirations and InvalidPayloads are cumulative counters.
+	// SessionExpirations, InvalidPayloads and ReadErrors are cumulative
+	// counters.
 	SessionExpirations uint64
 	InvalidPayloads    uint64
+	ReadErrors         uint64
 	// Changes counts the changes to the list received, by kind.
 	Changes Changes
 	// Groups are the names of the groups that apply to this agent.
@@ -211,6 +214,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- counter(stateChanges, float64(st.Changes.Modified), "modified")
 	ch <- counter(stateChanges, float64(st.Changes.Removed), "removed")
 	ch <- counter(stateInvalid, float64(st.InvalidPayloads))
+	ch <- counter(stateReadErrs, float64(st.ReadErrors))
 	ch <- gauge(stateHeldBad, boolFloat(st.Invalid))
 	ch <- gauge(zkConnected, boolFloat(st.Connected))
 	ch <- counter(zkExpirations, float64(st.SessionExpirations))

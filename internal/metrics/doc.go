@@ -44,6 +44,7 @@
 //	procwatch_state_age_seconds                       gauge, since the list was last verified (absent before any)
 //	procwatch_state_changes_total{kind}               counter, kind=added|modified|removed
 //	procwatch_state_invalid_payloads_total            counter
+//	procwatch_state_read_errors_total                 counter, payload reads refused (an ACL), not connection loss
 //	procwatch_zookeeper_connected                     gauge 0/1
 //	procwatch_zookeeper_session_expirations_total     counter
 //	procwatch_scan_duration_seconds                   histogram, every scan (periodic, re-match, scrape)

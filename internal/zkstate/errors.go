@@ -19,7 +19,7 @@ var (
 	ErrConflict = errors.New("zkstate: version conflict")
 
 	// ErrTooLarge is returned before anything is sent when the encoded value
-	// exceeds the payload limit (see WithMaxPayloadSize).
+	// exceeds the payload limit (DefaultMaxPayloadSize).
 	ErrTooLarge = errors.New("zkstate: payload too large")
 
 	// ErrLockTimeout is returned when the write lock could not be taken within

@@ -55,31 +55,54 @@ func (t *transition[T]) diff() ([]Change, error) {
 	return t.changes, t.err
 }
 
+// queued is one item of a subscriber's queue: a transition or a notice.
+type queued[T any] struct {
+	t *transition[T]
+	n *Notice
+}
+
 type subscriber[T any] struct {
-	fn    func(Event[T])
-	limit int
+	fn       func(Event[T])
+	noticeFn func(Notice) // nil: the subscriber takes no notices
+	limit    int
 
 	mu     sync.Mutex
-	queue  []*transition[T]
+	queue  []queued[T]
 	signal chan struct{}
 	done   chan struct{}
 	exited chan struct{}
 }
 
-// push queues t without ever blocking the engine. When the queue is full the
-// whole backlog collapses into one resync transition, so the subscriber loses
-// no change, only the intermediate steps. It reports how many queued
-// transitions were merged away.
-func (s *subscriber[T]) push(t *transition[T]) (merged int) {
+// push queues an item without ever blocking the engine. When the queue is
+// full the whole backlog collapses into one resync transition, so the
+// subscriber loses no change, only the intermediate steps; queued notices
+// go with them, the resync event standing for everything in between. It
+// reports how many queued items were merged away.
+func (s *subscriber[T]) push(item queued[T]) (merged int) {
 	s.mu.Lock()
 	if len(s.queue) >= s.limit {
 		merged = len(s.queue)
-		first := s.queue[0]
+		var first, last *transition[T]
+		for _, q := range s.queue {
+			if q.t != nil {
+				if first == nil {
+					first = q.t
+				}
+				last = q.t
+			}
+		}
 		clear(s.queue)
-		s.queue = append(s.queue[:0], &transition[T]{from: first.from, to: t.to, resync: true})
-	} else {
-		s.queue = append(s.queue, t)
+		s.queue = s.queue[:0]
+		switch {
+		case first != nil && item.t != nil:
+			item = queued[T]{t: &transition[T]{from: first.from, to: item.t.to, resync: true}}
+		case first != nil:
+			s.queue = append(s.queue, queued[T]{t: &transition[T]{from: first.from, to: last.to, resync: true}})
+		case item.t != nil:
+			item.t = &transition[T]{from: item.t.from, to: item.t.to, resync: true}
+		}
 	}
+	s.queue = append(s.queue, item)
 	s.mu.Unlock()
 	select {
 	case s.signal <- struct{}{}:
@@ -102,8 +125,8 @@ func (s *subscriber[T]) run(onDiffErr func(error)) {
 				s.mu.Unlock()
 				break
 			}
-			t := s.queue[0]
-			s.queue[0] = nil
+			item := s.queue[0]
+			s.queue[0] = queued[T]{}
 			s.queue = s.queue[1:]
 			s.mu.Unlock()
 			select {
@@ -111,23 +134,31 @@ func (s *subscriber[T]) run(onDiffErr func(error)) {
 				return
 			default:
 			}
-			changes, err := t.diff()
-			if err != nil {
-				onDiffErr(err)
+			if item.n != nil {
+				s.noticeFn(*item.n)
+				continue
 			}
-			ev := Event[T]{
-				FromVersion: t.from.version,
-				ToVersion:   t.to.version,
-				Changes:     changes,
-				Value:       t.to.value,
-				Resync:      t.resync,
-			}
-			if t.resync {
-				ev.Old, ev.New = t.from.raw, t.to.raw
-			}
-			s.fn(ev)
+			s.fn(eventOf(item.t, onDiffErr))
 		}
 	}
+}
+
+func eventOf[T any](t *transition[T], onDiffErr func(error)) Event[T] {
+	changes, err := t.diff()
+	if err != nil {
+		onDiffErr(err)
+	}
+	ev := Event[T]{
+		FromVersion: t.from.version,
+		ToVersion:   t.to.version,
+		Changes:     changes,
+		Value:       t.to.value,
+		Resync:      t.resync,
+	}
+	if t.resync {
+		ev.Old, ev.New = t.from.raw, t.to.raw
+	}
+	return ev
 }
 
 func (s *subscriber[T]) stop() {
@@ -146,12 +177,32 @@ func (s *subscriber[T]) stop() {
 // is merged into one Resync event. The returned cancel stops delivery and
 // waits for a running fn to return; do not call it from fn itself.
 func (s *Store[T]) Subscribe(fn func(Event[T])) (Snapshot[T], func()) {
+	return s.subscribe(fn, nil)
+}
+
+// SubscribeWithNotices is Subscribe that also calls notice, from the same
+// goroutine and in order with the events, for what happens to the payload
+// without changing the value in force: the node deleted or created again,
+// a version rejected as invalid (see Notice). Events chain exactly as for
+// Subscribe; notices stand between them. If the server holds an invalid
+// document when it is called, the first call is a NoticeInvalid for it.
+// When the queue overflows, queued notices are merged away with the
+// events, into the one Resync event.
+func (s *Store[T]) SubscribeWithNotices(fn func(Event[T]), notice func(Notice)) (Snapshot[T], func()) {
+	if notice == nil {
+		notice = func(Notice) {}
+	}
+	return s.subscribe(fn, notice)
+}
+
+func (s *Store[T]) subscribe(fn func(Event[T]), notice func(Notice)) (Snapshot[T], func()) {
 	sub := &subscriber[T]{
-		fn:     fn,
-		limit:  s.o.queueSize,
-		signal: make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
+		fn:       fn,
+		noticeFn: notice,
+		limit:    s.o.queueSize,
+		signal:   make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		exited:   make(chan struct{}),
 	}
 	// Holding applyMu makes the snapshot and the first queued transition
 	// consecutive: nothing can advance in between.
@@ -161,6 +212,9 @@ func (s *Store[T]) Subscribe(fn func(Event[T])) (Snapshot[T], func()) {
 	closed := s.isClosed()
 	if !closed {
 		s.subs[sub] = struct{}{}
+		if notice != nil && s.badErr != nil {
+			sub.push(queued[T]{n: s.invalidNotice(s.badErr, cur)})
+		}
 	}
 	s.subMu.Unlock()
 	s.applyMu.Unlock()
@@ -193,10 +247,26 @@ func (s *Store[T]) publish(t *transition[T]) {
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
 	for sub := range s.subs {
-		if n := sub.push(t); n > 0 {
-			s.stats.queueDrops.Add(uint64(n))
-			s.stats.resyncs.Add(1)
+		s.pushTo(sub, queued[T]{t: t})
+	}
+}
+
+// publishNotice hands n to every subscriber that takes notices. Called with
+// applyMu held, like publish, so notices keep their place among the events.
+func (s *Store[T]) publishNotice(n *Notice) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for sub := range s.subs {
+		if sub.noticeFn != nil {
+			s.pushTo(sub, queued[T]{n: n})
 		}
+	}
+}
+
+func (s *Store[T]) pushTo(sub *subscriber[T], item queued[T]) {
+	if n := sub.push(item); n > 0 {
+		s.stats.queueDrops.Add(uint64(n))
+		s.stats.resyncs.Add(1)
 	}
 }
 

@@ -28,6 +28,8 @@ func TestDeletedListenerNodeComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	back("the deleted listener node to be re-created (by its watch: the verify interval is an hour)")
+	// The node is there a moment before the counter moves.
+	waitUntil(t, 5*time.Second, "Reregistrations to reach 1", func() bool { return st.Stats().Reregistrations >= 1 })
 	if got := st.Stats().Reregistrations; got != 1 {
 		t.Errorf("Reregistrations = %d, want 1", got)
 	}

@@ -205,17 +205,6 @@ func WithMaxRetries(n int) Option {
 	})
 }
 
-// WithMaxPayloadSize sets the largest encoded document a write may send
-// (default DefaultMaxPayloadSize). Raise it only together with the servers'
-// jute.maxbuffer.
-func WithMaxPayloadSize(n int) Option {
-	return optionFunc(func(o *options) {
-		if n > 0 {
-			o.maxPayload = n
-		}
-	})
-}
-
 // WithQueueSize sets how many events each subscriber may have waiting
 // (default 256). A subscriber that falls further behind gets one resync event
 // with the merged difference instead.

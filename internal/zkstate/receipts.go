@@ -1,6 +1,7 @@
 package zkstate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -128,4 +129,96 @@ func (s *Store[T]) closingReceipt() string {
 		// A write is still running; its receipt is collected later.
 	}
 	return ""
+}
+
+// Ambiguous writes: a write whose reply was lost is decided here, with the
+// lock node while it stands and with the receipt once it is gone.
+func ambiguous(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrSessionExpired) ||
+		errors.Is(err, zk.ErrSessionMoved) || errors.Is(err, zk.ErrClosing)
+}
+
+// resolve decides a write whose answer was lost with the connection.
+//
+// While the lock node still stands at the version the write expected, the
+// write has not been applied, but the request may still be on its way: resolve
+// bumps the node's version, after which the old request can only fail, and
+// the write is tried again. Once the node is gone (deleted by the write
+// itself, or with a lost session, after which no request of that session can
+// be applied), the write receipt is final evidence: it holds this write's
+// token exactly when the write was applied, whatever other writers did since.
+func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, expected int32, token []byte, cause error) (int32, outcome, error) {
+	s.stats.ambiguousWrites.Add(1)
+	unknown := func(err error) (int32, outcome, error) {
+		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and %v", ErrUnknownOutcome, cause, err)
+	}
+	for {
+		if err := s.sess.waitUsable(ctx); err != nil {
+			return unknown(err)
+		}
+		st, err := call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
+			ok, st, err := s.sess.conn.Exists(lock.path)
+			if err == nil && !ok {
+				return nil, nil
+			}
+			return st, err
+		})
+		if err != nil {
+			if ctx.Err() != nil || s.closedFlag.Load() {
+				return unknown(err)
+			}
+			continue
+		}
+		if st == nil {
+			break
+		}
+		lock.version = st.Version
+		_, err = call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
+			return s.sess.conn.Set(lock.path, nil, lock.version)
+		})
+		switch {
+		case err == nil:
+			lock.version++
+			s.stats.ambiguousResolved.Add(1)
+			return -1, again, nil
+		case ctx.Err() != nil || s.closedFlag.Load():
+			return unknown(err)
+		}
+		// NoNode (the write landed meanwhile, or the session ended) or a
+		// connection error: look again.
+	}
+	data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
+		if _, err := s.sess.conn.Sync(s.receiptPath); err != nil {
+			return nil, err
+		}
+		d, _, err := s.sess.conn.Get(s.receiptPath)
+		return d, err
+	})
+	if err != nil && !errors.Is(err, zk.ErrNoNode) {
+		return unknown(fmt.Errorf("reading its receipt failed: %w", err))
+	}
+	s.stats.ambiguousResolved.Add(1)
+	lock.released = true // gone either way
+	if err == nil && bytes.Equal(data, token) {
+		return s.readBack(ctx, expected+1)
+	}
+	return -1, failed, fmt.Errorf("%w: the session ended during the write, which was not applied", ErrLockLost)
+}
+
+// readBack brings the local copy up to at least the version our write made,
+// so events for it are published before the caller hears of success.
+func (s *Store[T]) readBack(ctx context.Context, version int32) (int32, outcome, error) {
+	for s.cur.Load().version < version {
+		r, err := s.get(ctx, true)
+		if err != nil {
+			// The write is known to be applied; the watch will catch up.
+			s.kickWatch()
+			break
+		}
+		s.advance(r.data, r.stat, r.sent)
+		if r.stat.Version >= version {
+			break
+		}
+	}
+	return version, committed, nil
 }

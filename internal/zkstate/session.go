@@ -297,10 +297,6 @@ func (s *Session) notify() (<-chan struct{}, func()) {
 	return ch, cancel
 }
 
-// Conn returns the underlying go-zookeeper connection, for operations zkstate
-// does not wrap. Watches set through it are the caller's to re-arm.
-func (s *Session) Conn() *zk.Conn { return s.conn }
-
 // Servers returns the server list as given, comma separated, for messages.
 func (s *Session) Servers() string { return s.servers }
 
@@ -552,6 +548,7 @@ func mapErr(err error) error {
 // reports what matters itself.
 type zkLogger struct{ l *slog.Logger }
 
+// Printf logs one line of the client at debug level.
 func (z zkLogger) Printf(format string, args ...any) {
 	z.l.Debug("zookeeper client: " + fmt.Sprintf(format, args...))
 }

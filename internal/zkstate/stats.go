@@ -18,6 +18,7 @@ type counters struct {
 	ambiguousWrites   atomic.Uint64
 	ambiguousResolved atomic.Uint64
 	reregistrations   atomic.Uint64
+	readErrors        atomic.Uint64
 }
 
 // Stats are cumulative counters of a Store, for a caller to export (for
@@ -52,6 +53,10 @@ type Stats struct {
 	// Reregistrations counts listener nodes re-created after someone else
 	// deleted them while the session lived.
 	Reregistrations uint64
+	// ReadErrors counts failed reads of the payload by the watch loop that
+	// the connection does not explain, such as an ACL denying this client
+	// READ: while they last the copy is not verified and goes stale.
+	ReadErrors uint64
 }
 
 // Stats returns the Store's counters.
@@ -71,5 +76,6 @@ func (s *Store[T]) Stats() Stats {
 		AmbiguousWrites:    c.ambiguousWrites.Load(),
 		AmbiguousResolved:  c.ambiguousResolved.Load(),
 		Reregistrations:    c.reregistrations.Load(),
+		ReadErrors:         c.readErrors.Load(),
 	}
 }
