@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/agent"
 	"github.com/procwatch/procwatch/internal/buildinfo"
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkopts"
 	"github.com/procwatch/procwatch/internal/zkstate"
@@ -263,7 +263,7 @@ func TestSIGTERMRemovesListenerNode(t *testing.T) {
 	cmd := exec.Command(bin, "--web.listen-address", addr, "--session-timeout", "10s",
 		"--cache-file", cache, "--log.format", "json")
 	cmd.Env = append(os.Environ(), "PROCWATCH_ZK="+cluster.ConnectString(), "PROCWATCH_PATH="+root)
-	var stderr syncBuffer
+	var stderr testutil.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -350,23 +350,4 @@ func freeAddr(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return addr
-}
-
-// syncBuffer is a bytes.Buffer safe for the exec package's copying
-// goroutine and the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
