@@ -52,7 +52,7 @@ func (g *globalOptions) waitApplied(ctx context.Context, c *conn, w waitFlags, v
 	defer cancel()
 	start := time.Now()
 	var waiting map[string]agentView // by id: agents not yet at version
-	total := 0
+	total, gone := 0, 0
 	for ms := range c.store.WatchMembers(ctx) {
 		agents := agentsOf(ms, version)
 		live := make(map[string]agentView, len(agents))
@@ -74,6 +74,7 @@ func (g *globalOptions) waitApplied(ctx context.Context, c *conn, w waitFlags, v
 			case !ok:
 				fmt.Fprintf(g.stderr, "procctl: %s left before applying version %d; not waiting for it\n", a.name(), version)
 				delete(waiting, id)
+				gone++
 			case !now.Behind:
 				delete(waiting, id)
 			default:
@@ -81,8 +82,12 @@ func (g *globalOptions) waitApplied(ctx context.Context, c *conn, w waitFlags, v
 			}
 		}
 		if len(waiting) == 0 {
-			fmt.Fprintf(g.stderr, "procctl: %s applied version %d in %s\n", plural(total, "agent"), version,
-				time.Since(start).Round(time.Millisecond))
+			left := ""
+			if gone > 0 {
+				left = fmt.Sprintf(" (%d left before)", gone)
+			}
+			fmt.Fprintf(g.stderr, "procctl: %s applied version %d in %s%s\n", plural(total-gone, "agent"), version,
+				time.Since(start).Round(time.Millisecond), left)
 			return nil
 		}
 		fmt.Fprintf(g.stderr, "procctl: waiting for %d of %s to apply version %d: %s\n",
