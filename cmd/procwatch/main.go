@@ -140,7 +140,7 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
 	f.StringVar(&o.hostname, "hostname", "", "this agent's name for targeting: groups match it with their hosts globs (default: the OS hostname) ["+envHostname+"]")
-	f.StringArrayVar(&o.labels, "label", nil, "KEY=VALUE identity label for targeting, repeatable (comma separated in "+envLabels+")")
+	f.StringArrayVar(&o.labels, "label", nil, "KEY=VALUE identity label for targeting, repeatable, comma separated in ["+envLabels+"]")
 	f.DurationVar(&o.memberInterval, "member-update-interval", agent.DefaultMemberUpdateInterval, "least time between rewrites of this agent's member info for a changed set of missing globs")
 	f.DurationVar(&o.scanInterval, "scan-interval", agent.DefaultScanInterval, "period of scans between scrapes and list changes (0 disables)")
 	f.StringVar(&o.logLevel, "log.level", "info", "log level: "+strings.Join(promslog.LevelFlagOptions, ", "))
