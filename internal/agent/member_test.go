@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/procwatch/procwatch/internal/watchlist"
 	"github.com/procwatch/procwatch/internal/zkstate"
+	"github.com/procwatch/procwatch/internal/zktest"
 )
 
 // waitInfo waits until the one procwatch member under st publishes info
@@ -93,5 +95,34 @@ func TestMemberInfoFollowsTheAgent(t *testing.T) {
 	}
 	if bad, present := mfs.Value("procwatch_member_updates_total", "result=error"); !present || bad != 0 {
 		t.Errorf("procwatch_member_updates_total{result=error} = %v (present %v), want 0", bad, present)
+	}
+}
+
+// TestMemberInfoFailureIsCountedAndRetried: with ZooKeeper cut off, a
+// rewrite of the member info fails, is counted, and does not hold up the
+// scans (the gauge follows the processes meanwhile); once ZooKeeper is back
+// the rewrite is retried and lands.
+func TestMemberInfoFailureIsCountedAndRetried(t *testing.T) {
+	cluster := sharedCluster(t)
+	root := testRoot(t)
+	short, _ := names("mf")
+	op := operator(t, cluster.ConnectString(), root, short)
+	proxy := zktest.NewProxy(t, cluster.ConnectString())
+	cfg := agentConfig(t, root)
+	cfg.Servers = []string{proxy.Addr()}
+	cfg.SessionTimeout = 20 * time.Second
+	cfg.ScanInterval = 100 * time.Millisecond
+	cfg.MemberInterval = 200 * time.Millisecond
+	a := startReady(t, cfg)
+	waitInfo(t, op, 10*time.Second, short+" missing", func(i watchlist.AgentInfo) bool { return slices.Equal(i.Missing, []string{short}) })
+
+	proxy.Cut()
+	sleepers(t, short, 1)
+	a.WaitMetrics(t, 5*time.Second, want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + short}, Value: 1})
+	a.WaitMetrics(t, 15*time.Second, want{Name: "procwatch_member_updates_total", Labels: []string{"result=error"}, Value: 1})
+	proxy.Restore()
+	waitInfo(t, op, 20*time.Second, "nothing missing", func(i watchlist.AgentInfo) bool { return len(i.Missing) == 0 })
+	if log := a.Log.String(); !strings.Contains(log, "writing the member info failed") || !strings.Contains(log, "member info written again") {
+		t.Errorf("the failure and the recovery are not both logged:\n%s", a.Log.String())
 	}
 }
