@@ -72,12 +72,12 @@ func TestMembers(t *testing.T) {
 	}
 
 	got := decodeJSON[[]agentView](t, mustRun(t, env, "members", "-o", "json"))
-	noInfo := agentView{Hostname: host, PID: os.Getpid(), Program: "procwatch", Version: "1.2.3",
-		Labels: map[string]string{}, AppliedVersion: -1, Groups: []string{}, Missing: []string{}, Behind: true}
+	noInfo := agentView{Member: zkstate.Member{Hostname: host, PID: os.Getpid(), Program: "procwatch", Version: "1.2.3"},
+		AgentInfo: watchlist.AgentInfo{Labels: map[string]string{}, AppliedVersion: -1, Groups: []string{}, Missing: []string{}}, Behind: true}
 	wantA, wantB := noInfo, noInfo
 	wantA.ID, wantB.ID = "agent-a", "agent-b"
 	want := []agentView{wantA, wantB}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(agentView{}, "StartedAt")); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(zkstate.Member{}, "StartedAt")); diff != "" {
 		t.Errorf("json (-want +got):\n%s", diff)
 	}
 	for _, m := range got {

@@ -18,8 +18,8 @@ func publish(t *testing.T, st *zkstate.Store[watchlist.Document], host string, v
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := st.SetMemberInfo(ctx, watchlist.AgentInfo{Hostname: host, AppliedVersion: v, Labels: map[string]string{},
-		Groups: []string{}, Missing: []string{}, UpdatedAt: time.Now()}); err != nil {
+	if err := st.SetMemberInfo(ctx, watchlist.MemberInfo{Hostname: host, AgentInfo: watchlist.AgentInfo{AppliedVersion: v,
+		Labels: map[string]string{}, Groups: []string{}, Missing: []string{}, UpdatedAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -98,12 +98,12 @@ func TestStatusAndMembersShowTheFleet(t *testing.T) {
 	a, b := openAgent(t, f.servers, "agent-a"), openAgent(t, f.servers, "agent-b")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := a.SetMemberInfo(ctx, watchlist.AgentInfo{Hostname: "web-1", AppliedVersion: v, Labels: map[string]string{},
-		Groups: []string{"web"}, Globs: 2, Missing: []string{"nginx"}}); err != nil {
+	if err := a.SetMemberInfo(ctx, watchlist.MemberInfo{Hostname: "web-1", AgentInfo: watchlist.AgentInfo{AppliedVersion: v,
+		Labels: map[string]string{}, Groups: []string{"web"}, Globs: 2, Missing: []string{"nginx"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.SetMemberInfo(ctx, watchlist.AgentInfo{Hostname: "db-1", AppliedVersion: v - 1, Labels: map[string]string{"role": "db"},
-		Groups: []string{}, Globs: 1, Missing: []string{}}); err != nil {
+	if err := b.SetMemberInfo(ctx, watchlist.MemberInfo{Hostname: "db-1", AgentInfo: watchlist.AgentInfo{AppliedVersion: v - 1,
+		Labels: map[string]string{"role": "db"}, Groups: []string{}, Globs: 1, Missing: []string{}}}); err != nil {
 		t.Fatal(err)
 	}
 	st := mustRun(t, env, "status").stdout

@@ -46,7 +46,7 @@ func (a *agent) memberLoop(ctx context.Context, store *zkstate.Store[watchlist.D
 		if !published || !info.SameState(last) {
 			info.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
 			wctx, cancel := context.WithTimeout(ctx, memberWriteTimeout)
-			err := store.SetMemberInfo(wctx, info)
+			err := store.SetMemberInfo(wctx, watchlist.MemberInfo{Hostname: a.cfg.Hostname, AgentInfo: info})
 			cancel()
 			switch {
 			case err == nil:
@@ -82,7 +82,6 @@ func (a *agent) memberLoop(ctx context.Context, store *zkstate.Store[watchlist.D
 func (a *agent) memberInfo() watchlist.AgentInfo {
 	a.mu.Lock()
 	info := watchlist.AgentInfo{
-		Hostname:       a.cfg.Hostname,
 		Labels:         a.cfg.Labels,
 		AppliedVersion: a.appliedVersion,
 		Groups:         a.groups,

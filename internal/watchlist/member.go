@@ -12,12 +12,12 @@ import (
 const MaxMissing = 100
 
 // AgentInfo is what an agent publishes about itself beside the engine's
-// member fields (id, pid, program, version, started_at): who it is for
-// targeting and how far it has got with the list. procctl members, status
-// and --wait read it; it holds nothing secret.
+// member fields (id, hostname, pid, program, version, started_at): who it
+// is for targeting and how far it has got with the list. procctl members,
+// status and --wait read it; it holds nothing secret. The agent's
+// --hostname, the one groups match, is published in place of the engine's
+// hostname (see MemberInfo).
 type AgentInfo struct {
-	// Hostname is the agent's --hostname, the one groups match.
-	Hostname string `json:"hostname"`
 	// Labels are the agent's --label pairs.
 	Labels map[string]string `json:"labels"`
 	// AppliedVersion is the payload version in force on the agent, -1
@@ -48,7 +48,15 @@ func (a *AgentInfo) SetMissing(missing []string) {
 // SameState reports whether a and b say the same thing, whenever each was
 // written: an agent need not rewrite what it has published.
 func (a AgentInfo) SameState(b AgentInfo) bool {
-	return a.Hostname == b.Hostname && a.AppliedVersion == b.AppliedVersion && a.Globs == b.Globs &&
+	return a.AppliedVersion == b.AppliedVersion && a.Globs == b.Globs &&
 		a.MissingTruncated == b.MissingTruncated && slices.Equal(a.Groups, b.Groups) &&
 		slices.Equal(a.Missing, b.Missing) && maps.Equal(a.Labels, b.Labels)
+}
+
+// MemberInfo is what an agent writes in its listener node beside the
+// engine's fields: its AgentInfo, and its --hostname in place of the OS
+// hostname the engine would show.
+type MemberInfo struct {
+	Hostname string `json:"hostname"`
+	AgentInfo
 }

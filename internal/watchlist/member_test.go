@@ -33,7 +33,7 @@ func TestAgentInfoMissingIsBounded(t *testing.T) {
 }
 
 func TestAgentInfoSameState(t *testing.T) {
-	a := AgentInfo{Hostname: "h", Labels: map[string]string{"role": "db"}, AppliedVersion: 3, Groups: []string{"db"}, Globs: 2, Missing: []string{"x"}, UpdatedAt: time.Unix(1, 0)}
+	a := AgentInfo{Labels: map[string]string{"role": "db"}, AppliedVersion: 3, Groups: []string{"db"}, Globs: 2, Missing: []string{"x"}, UpdatedAt: time.Unix(1, 0)}
 	b := a
 	b.UpdatedAt = time.Unix(99, 0)
 	if !a.SameState(b) {
