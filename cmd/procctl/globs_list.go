@@ -53,14 +53,7 @@ func (o *globsListOptions) run(cmd *cobra.Command) error {
 		return &usageError{cmdPath: cmd.CommandPath(), err: err}
 	}
 	targeting := cmd.Flags().Changed("host") || cmd.Flags().Changed("label")
-	ctx, cancel := o.opContext(cmd.Context())
-	defer cancel()
-	c, err := o.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	snap, err := c.read(ctx)
+	snap, err := o.readDocument(cmd.Context())
 	if err != nil {
 		return err
 	}

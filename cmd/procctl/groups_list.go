@@ -27,14 +27,7 @@ The read is linearizable, as for globs list.
 }
 
 func (o *groupsListOptions) run(cmd *cobra.Command) error {
-	ctx, cancel := o.opContext(cmd.Context())
-	defer cancel()
-	c, err := o.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	snap, err := c.read(ctx)
+	snap, err := o.readDocument(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -146,6 +146,17 @@ func (g *globalOptions) openBounded(ctx context.Context) (context.Context, *conn
 	return ctx, c, func() { c.Close(); cancel() }, nil
 }
 
+// readDocument opens the state, reads the newest document
+// linearizably and closes: the whole of a command that only shows it.
+func (g *globalOptions) readDocument(ctx context.Context) (zkstate.Snapshot[watchlist.Document], error) {
+	ctx, c, done, err := g.openBounded(ctx)
+	if err != nil {
+		return zkstate.Snapshot[watchlist.Document]{}, err
+	}
+	defer done()
+	return c.read(ctx)
+}
+
 // lockMargin is how long before the operation's deadline the wait for the
 // write lock gives up.
 const lockMargin = 250 * time.Millisecond
