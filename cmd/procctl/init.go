@@ -118,12 +118,11 @@ func (o *initOptions) run(ctx context.Context, cmdPath string) error {
 		return err
 	}
 	defer sess.Close()
-	opts := []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx)),
-		zkstate.WithCreate(watchlist.Document{Globs: globs})}
+	opts := []zkstate.Option{zkstate.WithoutMembership(), zkstate.WithLockTimeout(o.lockTimeout(ctx))}
 	if acls != nil {
 		opts = append(opts, zkstate.WithACLs(*acls))
 	}
-	st, err := zkstate.Open[watchlist.Document](ctx, sess, o.path, opts...)
+	st, err := zkstate.OpenOrCreate(ctx, sess, o.path, watchlist.Document{Globs: globs}, opts...)
 	if err != nil {
 		return o.zkErr(err)
 	}

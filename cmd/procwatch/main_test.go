@@ -251,8 +251,8 @@ func TestSIGTERMRemovesListenerNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	op, err := zkstate.Open[watchlist.Document](ctx, sess, root,
-		zkstate.WithCreate(watchlist.Document{Globs: []string{"procwatch"}}), zkstate.WithoutMembership())
+	op, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root,
+		watchlist.Document{Globs: []string{"procwatch"}}, zkstate.WithoutMembership())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,8 +59,8 @@ func TestSecureBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	editor, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithoutMembership(),
-		zkstate.WithCreate(watchlist.Document{Globs: []string{name}}),
+	editor, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root,
+		watchlist.Document{Globs: []string{name}}, zkstate.WithoutMembership(),
 		zkstate.WithACLs(zkstate.SecureACLs(zkstate.DigestID("editor", editorPassword), zkstate.DigestID("agent", agentPassword))))
 	if err != nil {
 		t.Fatal(err)

@@ -588,8 +588,8 @@ func TestRefusedWithoutAgentCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	st, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithoutMembership(),
-		zkstate.WithCreate(watchlist.Document{Globs: []string{"sshd"}}),
+	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root,
+		watchlist.Document{Globs: []string{"sshd"}}, zkstate.WithoutMembership(),
 		zkstate.WithACLs(zkstate.SecureACLs(zkstate.DigestID("editor", "pw"), zkstate.DigestID("agent", "pw2"))))
 	if err != nil {
 		t.Fatal(err)

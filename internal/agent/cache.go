@@ -23,6 +23,10 @@ type cacheFile struct {
 	Payload watchlist.Document `json:"payload"`
 }
 
+// Check holds the cached list to the payload's rules (zkstate.Checker), so
+// zkstate.Decode applies them.
+func (c cacheFile) Check() error { return c.Payload.Check() }
+
 // readCache reads a cache file, holding its list to the rules of a payload
 // read from ZooKeeper (the rules of watchlist.Document): a file whose list is no watch list is
 // an error, never an empty list. The error wraps fs.ErrNotExist when there
@@ -51,8 +55,7 @@ func readCache(path string) (cacheFile, error) {
 	}
 	// The whole file strictly, so that a key given twice anywhere in it
 	// is refused too; the list by the payload's rules.
-	c, err := zkstate.Decode[cacheFile](data, zkstate.WithStrictDecoding(),
-		zkstate.WithValidator(func(c cacheFile) error { return c.Payload.Check() }))
+	c, err := zkstate.Decode[cacheFile](data, zkstate.WithStrictDecoding())
 	if err != nil {
 		return cacheFile{}, fmt.Errorf("cache file %s: %w", path, err)
 	}

@@ -66,8 +66,8 @@ func operator(t *testing.T, servers, root string, globs ...string) *zkstate.Stor
 	if globs == nil {
 		globs = []string{}
 	}
-	st, err := zkstate.Open[watchlist.Document](ctx, sess, root,
-		zkstate.WithCreate(watchlist.Document{Globs: globs}), zkstate.WithoutMembership())
+	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root,
+		watchlist.Document{Globs: globs}, zkstate.WithoutMembership())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func contention(ctx context.Context, e *env) (sectionResult, error) {
 				if sessions[i], err = connectSession(ctx, cl.Servers()); err != nil {
 					return
 				}
-				stores[i], err = zkstate.Open[contDoc](ctx, sessions[i], root, zkstate.WithCreate(newContDoc()), zkstate.WithoutMembership())
+				stores[i], err = zkstate.OpenOrCreate[contDoc](ctx, sessions[i], root, newContDoc(), zkstate.WithoutMembership())
 			})
 			if err != nil {
 				return err

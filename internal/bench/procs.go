@@ -172,7 +172,7 @@ func startSides(ctx context.Context, e *env, bin string, servers []string, root,
 	if err != nil {
 		return nil, err
 	}
-	st, err := zkstate.Open[watchlist.Document](ctx, sess, root, zkstate.WithCreate(watchlist.Document{Globs: globs}), zkstate.WithoutMembership())
+	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root, watchlist.Document{Globs: globs}, zkstate.WithoutMembership())
 	if err == nil {
 		_, err = st.Update(ctx, func(w *watchlist.Document) error { w.Globs = globs; return nil })
 		_ = st.Close()

@@ -136,7 +136,7 @@ func openZkstateSide(ctx context.Context, cl *zktest.Cluster, root string, n int
 	if err != nil {
 		return nil, err
 	}
-	writer, err := zkstate.Open[watchlist.Document](ctx, wsess, root, zkstate.WithCreate(propDoc(0)), zkstate.WithoutMembership())
+	writer, err := zkstate.OpenOrCreate[watchlist.Document](ctx, wsess, root, propDoc(0), zkstate.WithoutMembership())
 	if err != nil {
 		wsess.Close()
 		return nil, err

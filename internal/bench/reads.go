@@ -49,7 +49,7 @@ func readsSection(ctx context.Context, e *env) (sectionResult, error) {
 		return res, err
 	}
 	defer sess.Close()
-	st, err := zkstate.Open[watchlist.Document](ctx, sess, "/bench/reads", zkstate.WithCreate(propDoc(0)))
+	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, "/bench/reads", propDoc(0))
 	if err != nil {
 		return res, err
 	}
@@ -148,7 +148,7 @@ func consistentReads(ctx context.Context, servers []string, pairs int) (cr, raw,
 		return nil, nil, nil, err
 	}
 	defer sess.Close()
-	st, err := zkstate.Open[watchlist.Document](ctx, sess, "/bench/reads", zkstate.WithCreate(propDoc(0)), zkstate.WithoutMembership())
+	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, "/bench/reads", propDoc(0), zkstate.WithoutMembership())
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // everything readable: see SecureACLs.
 type ACLs struct {
 	// Root, Payload, Listeners, Lock and Writes are used when the Store
-	// creates those nodes (WithCreate, or the helper nodes missing under an
+	// creates those nodes (OpenOrCreate, or the helper nodes missing under an
 	// existing root).
 	Root, Payload, Listeners, Lock, Writes []zk.ACL
 	// Member is this instance's listener node.
@@ -56,7 +56,7 @@ func DigestID(user, password string) string {
 // WithACLs sets the ACLs of the nodes the Store creates (default: open to
 // everyone).
 func WithACLs(a ACLs) Option {
-	return optionFunc(func(o *options) { o.acls = a })
+	return func(o *options) { o.acls = a }
 }
 
 func orWorld(acl []zk.ACL) []zk.ACL {

@@ -21,7 +21,7 @@ func TestSecureTree(t *testing.T) {
 	zks := startZK(t)
 	acls := SecureACLs(DigestID("editor", "s3cret"), DigestID("agent", "agentpw"))
 	editorSess := newSession(t, zks.ConnectString(), WithAuth("digest", []byte("editor:s3cret")))
-	editor := openStore[config](t, editorSess, "/secure", WithCreate(config{Globs: []string{"a"}}), WithACLs(acls), WithoutMembership())
+	editor := createStore[config](t, editorSess, "/secure", config{Globs: []string{"a"}}, WithACLs(acls), WithoutMembership())
 
 	agentSess := newSession(t, zks.ConnectString(), WithAuth("digest", []byte("agent:agentpw")))
 	agent := openStore[config](t, agentSess, "/secure", WithACLs(acls), WithMemberID("agent-1"))
@@ -123,7 +123,7 @@ func TestAuthWhenStartedDuringOutage(t *testing.T) {
 	zks := startZK(t)
 	acls := SecureACLs(DigestID("editor", "s3cret"), DigestID("agent", "agentpw"))
 	editorSess := newSession(t, zks.ConnectString(), WithAuth("digest", []byte("editor:s3cret")))
-	openStore[config](t, editorSess, "/outage", WithCreate(config{Globs: []string{"a"}}), WithACLs(acls), WithoutMembership())
+	createStore[config](t, editorSess, "/outage", config{Globs: []string{"a"}}, WithACLs(acls), WithoutMembership())
 
 	proxy := zktest.NewProxy(t, zks.ConnectString())
 	proxy.Cut()

@@ -137,7 +137,7 @@ func TestAmbiguousWriteResolved(t *testing.T) {
 			// session timeout and reconnects within it, keeping the session.
 			sess := newSession(t, proxy.addr(), WithSessionTimeout(6*time.Second))
 			root := "/ambiguous"
-			st := openStore[counter](t, sess, root, WithCreate(counter{}))
+			st := createStore[counter](t, sess, root, counter{})
 			ctx := testCtx(t, time.Minute)
 			before, err := st.ConsistentRead(ctx)
 			if err != nil {
@@ -171,7 +171,7 @@ func TestAmbiguousWriteResolved(t *testing.T) {
 		proxy := newFaultProxy(t, zks.Addr(0))
 		const timeout = 2 * time.Second
 		sess := newSession(t, proxy.addr(), WithSessionTimeout(timeout))
-		st := openStore[counter](t, sess, "/ambiguous2", WithCreate(counter{}))
+		st := createStore[counter](t, sess, "/ambiguous2", counter{})
 		ctx := testCtx(t, time.Minute)
 		lost := make(chan struct{})
 		var lostOnce sync.Once

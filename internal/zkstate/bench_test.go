@@ -13,7 +13,7 @@ import (
 
 func BenchmarkRead(b *testing.B) {
 	zks := startZK(b)
-	st := openStore[config](b, newSession(b, zks.ConnectString()), testRoot, WithCreate(config{Globs: []string{"a", "b"}}))
+	st := createStore[config](b, newSession(b, zks.ConnectString()), testRoot, config{Globs: []string{"a", "b"}})
 	b.Run("Read", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -56,7 +56,7 @@ func BenchmarkRead(b *testing.B) {
 func BenchmarkPropagation(b *testing.B) {
 	zks := startZK(b)
 	b.Run("zkstate", func(b *testing.B) {
-		w := openStore[counter](b, newSession(b, zks.ConnectString()), "/prop", WithCreate(counter{}))
+		w := createStore[counter](b, newSession(b, zks.ConnectString()), "/prop", counter{})
 		r := openStore[counter](b, newSession(b, zks.ConnectString()), "/prop")
 		got := make(chan time.Time, 1)
 		_, cancel := r.Subscribe(func(Event[counter]) { got <- time.Now() })
@@ -150,7 +150,7 @@ func reportLatency(b *testing.B, from string, lat []time.Duration) {
 func BenchmarkUpdate(b *testing.B) {
 	zks := startZK(b)
 	b.Run("zkstate", func(b *testing.B) {
-		st := openStore[counter](b, newSession(b, zks.ConnectString()), "/upd", WithCreate(counter{}))
+		st := createStore[counter](b, newSession(b, zks.ConnectString()), "/upd", counter{})
 		ctx := testCtx(b, 10*time.Minute)
 		for b.Loop() {
 			if _, err := st.Update(ctx, func(c *counter) error { c.N++; return nil }); err != nil {

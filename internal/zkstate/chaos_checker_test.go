@@ -16,7 +16,7 @@ import (
 func TestCheckerCatchesBrokenReads(t *testing.T) {
 	zks := startZK(t)
 	proxy := zktest.NewProxy(t, zks.ConnectString())
-	cut := openStore[reg](t, newSession(t, proxy.Addr(), WithSessionTimeout(10*time.Second)), "/broken", WithCreate(reg{}))
+	cut := createStore[reg](t, newSession(t, proxy.Addr(), WithSessionTimeout(10*time.Second)), "/broken", reg{})
 	writer := openStore[reg](t, newSession(t, zks.ConnectString()), "/broken")
 	h := &history{start: time.Now()}
 	ctx := testCtx(t, 30*time.Second)

@@ -186,10 +186,7 @@ func runChaos(t *testing.T, seed uint64, duration time.Duration) chaosStats {
 	for i := range stores {
 		proxies[i] = zktest.NewProxy(t, zks.Servers()...)
 		opts := []Option{WithMaxStaleness(bound), WithVerifyInterval(250 * time.Millisecond), WithLockTimeout(20 * time.Second)}
-		if i == 0 {
-			opts = append(opts, WithCreate(reg{}))
-		}
-		stores[i] = openStore[reg](t, newSession(t, proxies[i].Addr(), WithSessionTimeout(sessionTimeout)), "/chaos", opts...)
+		stores[i] = openOrCreate(t, newSession(t, proxies[i].Addr(), WithSessionTimeout(sessionTimeout)), "/chaos", i == 0, reg{}, opts...)
 	}
 
 	h := &history{start: time.Now()}

@@ -33,8 +33,8 @@ func Example() {
 		return
 	}
 	defer editorSess.Close()
-	editor, err := zkstate.Open[WatchList](ctx, editorSess, "/procwatch",
-		zkstate.WithCreate(WatchList{Globs: []string{"sshd", "nginx*", "cron"}}))
+	editor, err := zkstate.OpenOrCreate[WatchList](ctx, editorSess, "/procwatch",
+		WatchList{Globs: []string{"sshd", "nginx*", "cron"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -22,6 +22,33 @@ type counter struct {
 	N int `json:"n"`
 }
 
+// listed is config with a rule of its own (Checker): "globs" must be
+// present.
+type listed struct {
+	Globs []string `json:"globs"`
+}
+
+func (l listed) Check() error {
+	if l.Globs == nil {
+		return errors.New(`"globs" is missing or null`)
+	}
+	return nil
+}
+
+// noEmptyGlobs is config whose rule (Checker) refuses an empty glob.
+type noEmptyGlobs struct {
+	Globs []string `json:"globs"`
+}
+
+func (c noEmptyGlobs) Check() error {
+	for _, g := range c.Globs {
+		if g == "" {
+			return fmt.Errorf("empty glob")
+		}
+	}
+	return nil
+}
+
 const testRoot = "/procwatch"
 
 func testCtx(t testing.TB, d time.Duration) context.Context {
@@ -49,6 +76,27 @@ func openStore[T any](t testing.TB, sess *Session, root string, opts ...Option) 
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// createStore is openStore through OpenOrCreate, with initial.
+func createStore[T any](t testing.TB, sess *Session, root string, initial T, opts ...Option) *Store[T] {
+	t.Helper()
+	st, err := OpenOrCreate(testCtx(t, 20*time.Second), sess, root, initial, opts...)
+	if err != nil {
+		t.Fatalf("OpenOrCreate(%s): %v", root, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// openOrCreate opens root on sess, creating it with initial when create is
+// set: the first of several Stores on one root makes it.
+func openOrCreate[T any](t testing.TB, sess *Session, root string, create bool, initial T, opts ...Option) *Store[T] {
+	t.Helper()
+	if create {
+		return createStore(t, sess, root, initial, opts...)
+	}
+	return openStore[T](t, sess, root, opts...)
 }
 
 // recorder collects a subscriber's events and lets a test wait for one.

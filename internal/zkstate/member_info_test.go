@@ -24,7 +24,7 @@ type agentInfo struct {
 func TestMemberInfo(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
-	st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{}),
+	st := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{},
 		WithMember("procwatch", "9.9.9"), WithMemberID("agent-a"))
 	watcher := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithoutMembership())
 	ctx := testCtx(t, 20*time.Second)

@@ -14,7 +14,7 @@ import (
 func TestDeletedListenerNodeComesBack(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
-	st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{}),
+	st := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{},
 		WithMemberID("agent-a"), WithVerifyInterval(time.Hour))
 	node := testRoot + "/listeners/agent-a"
 	back := func(what string) {

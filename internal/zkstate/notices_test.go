@@ -55,7 +55,7 @@ func subscribeStream(t *testing.T, st *Store[config]) (*stream, Snapshot[config]
 func TestNoticesOfDeletionInvalidAndRecreation(t *testing.T) {
 	zkc := startZK(t)
 	sess := newSession(t, zkc.ConnectString())
-	st := openStore[config](t, sess, testRoot, WithCreate(config{Globs: []string{"sshd"}}), WithVerifyInterval(200*time.Millisecond))
+	st := createStore[config](t, sess, testRoot, config{Globs: []string{"sshd"}}, WithVerifyInterval(200*time.Millisecond))
 	s, snap := subscribeStream(t, st)
 	if snap.Version != 0 {
 		t.Fatalf("snapshot at version %d, want 0", snap.Version)
@@ -103,7 +103,7 @@ func TestNoticesOfDeletionInvalidAndRecreation(t *testing.T) {
 func TestNoticeOfInvalidPayloadAtSubscribe(t *testing.T) {
 	zkc := startZK(t)
 	sess := newSession(t, zkc.ConnectString())
-	st := openStore[config](t, sess, testRoot, WithCreate(config{Globs: []string{"sshd"}}))
+	st := createStore[config](t, sess, testRoot, config{Globs: []string{"sshd"}})
 	r := record(t, st)
 	other := zktest.Connect(t, zkc.ConnectString(), 10*time.Second)
 	if _, err := other.Set(testRoot+"/payload", []byte("garbage"), -1); err != nil {

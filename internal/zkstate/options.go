@@ -80,20 +80,12 @@ func WithAuth(scheme string, auth []byte) SessionOption {
 	}
 }
 
-// Option configures a Store. Options that carry a value of the Store's type
-// (WithCreate, WithValidator) are generic; Open rejects one whose type does
-// not match.
-type Option interface {
-	apply(*options)
-}
-
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
+// Option configures a Store. None depends on the Store's type: what does
+// (the initial value, the document's rules) is a parameter of OpenOrCreate
+// or a method of T (Checker), so a mismatch is a compile error.
+type Option func(*options)
 
 type options struct {
-	initial        any // T, when the Store may create the payload
-	validator      any // func(T) error
 	strict         bool
 	noWait         bool
 	maxStaleness   time.Duration
@@ -124,21 +116,6 @@ func defaultOptions() options {
 	}
 }
 
-// WithCreate makes Open create the root, the payload (holding initial) and
-// the helper nodes when they are absent. Without it Open waits for a payload
-// somebody else creates. An existing payload is never overwritten.
-func WithCreate[T any](initial T) Option {
-	return optionFunc(func(o *options) { o.initial = initial })
-}
-
-// WithValidator rejects documents that decode but make no sense to the
-// application. A rejected document read from ZooKeeper is treated like
-// malformed JSON (last good value kept, store marked invalid); a rejected
-// write fails with ErrInvalidPayload before anything is sent.
-func WithValidator[T any](validate func(T) error) Option {
-	return optionFunc(func(o *options) { o.validator = validate })
-}
-
 // WithStrictDecoding holds documents read from ZooKeeper (and those given to
 // CompareAndSwapJSON or Decode) to JSON's letter rather than encoding/json's
 // leniency: an object key given twice, or one that names a field of T only
@@ -151,105 +128,105 @@ func WithValidator[T any](validate func(T) error) Option {
 // other tools write by hand, where a typo must not silently change what it
 // means.
 func WithStrictDecoding() Option {
-	return optionFunc(func(o *options) { o.strict = true })
+	return func(o *options) { o.strict = true }
 }
 
 // WithoutWait makes Open fail with ErrNoState instead of waiting when the
 // payload does not exist: right for a command-line tool that should tell its
 // user to create the state first.
 func WithoutWait() Option {
-	return optionFunc(func(o *options) { o.noWait = true })
+	return func(o *options) { o.noWait = true }
 }
 
 // WithMaxStaleness sets how long after its last successful check against the
 // server Read keeps answering (default 30 s). Past it Read fails with
 // ErrStale; DirtyRead answers regardless.
 func WithMaxStaleness(d time.Duration) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if d > 0 {
 			o.maxStaleness = d
 		}
-	})
+	}
 }
 
 // WithVerifyInterval sets how often the version is checked against the
 // server in addition to the watch (default 5 s), so a lost watch can delay a
 // change but never hide it. Keep it well under the staleness bound.
 func WithVerifyInterval(d time.Duration) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if d > 0 {
 			o.verifyInterval = d
 		}
-	})
+	}
 }
 
 // WithLockTimeout bounds the wait for the write lock (default 30 s); past
 // it Update and CompareAndSwap fail with ErrLockTimeout. The call's context
 // still applies when it is shorter.
 func WithLockTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if d > 0 {
 			o.lockTimeout = d
 		}
-	})
+	}
 }
 
 // WithMaxRetries bounds how often Update retries after a version conflict
 // caused by a writer that bypassed the lock (default 5) before it reports
 // ErrConflict.
 func WithMaxRetries(n int) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if n >= 0 {
 			o.maxRetries = n
 		}
-	})
+	}
 }
 
 // WithQueueSize sets how many events each subscriber may have waiting
 // (default 256). A subscriber that falls further behind gets one resync event
 // with the merged difference instead.
 func WithQueueSize(n int) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if n > 0 {
 			o.queueSize = n
 		}
-	})
+	}
 }
 
 // WithLogger sets where the Store reports invalid payloads, lost sessions and
 // failed background work. The default discards.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		if l != nil {
 			o.logger = l
 		}
-	})
+	}
 }
 
 // WithTracerProvider sets where spans for Update, CompareAndSwap,
 // ConsistentRead and resync go (default: the global provider).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(o *options) { o.tracerProvider = tp })
+	return func(o *options) { o.tracerProvider = tp }
 }
 
 // WithMember names this instance in its listener node: the program and its
 // version, shown by member listings.
 func WithMember(program, version string) Option {
-	return optionFunc(func(o *options) {
+	return func(o *options) {
 		o.program, o.version = program, version
-	})
+	}
 }
 
 // WithMemberID sets the listener node's name (default: a random id). Ids must
 // be unique among live instances.
 func WithMemberID(id string) Option {
-	return optionFunc(func(o *options) { o.memberID = id })
+	return func(o *options) { o.memberID = id }
 }
 
 // WithoutMembership keeps this instance out of the listeners registry: right
 // for short-lived tools, which would otherwise show up as agents.
 func WithoutMembership() Option {
-	return optionFunc(func(o *options) { o.register = false })
+	return func(o *options) { o.register = false }
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -39,28 +39,25 @@ func (s *Store[T]) decode(data []byte) (T, error) {
 }
 
 // Decode decodes a document as a Store opened with the same options would
-// read it from ZooKeeper: of opts only WithStrictDecoding and WithValidator
-// count. It is for copies of a document kept elsewhere (a cache file, an
-// operator's edit), so that they are held to the same rules. The error
-// wraps ErrInvalidPayload (an *InvalidPayloadError, Version -1).
+// read it from ZooKeeper: of opts only WithStrictDecoding counts, and T's
+// own rules (Checker, StrictDocument) apply. It is for copies of a document
+// kept elsewhere (a cache file, an operator's edit), so that they are held
+// to the same rules. The error wraps ErrInvalidPayload (an
+// *InvalidPayloadError, Version -1).
 func Decode[T any](data []byte, opts ...Option) (T, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
-		opt.apply(&o)
+		opt(&o)
 	}
-	validate, err := validatorOf[T](o)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return decodePayload(data, validate, o.strict)
+	return decodePayload(data, validatorOf[T](), o.strict)
 }
 
 // Checker is a payload type with rules of its own beyond fitting the type
 // (a field that must be present, a bound on a list). Every Store of such a
-// T, and Decode, apply Check to each document read or written, before any
-// WithValidator: a document failing it is an invalid payload. The rules then
-// live with the type, and no program that opens the Store can forget them.
+// T, and Decode, apply Check to each document read or written: a document
+// failing it is an invalid payload. The rules live with the type, so no
+// program that opens the Store can forget them, and a Store cannot be given
+// the rules of another type.
 type Checker interface{ Check() error }
 
 // StrictDocument is a payload type whose documents are always decoded as
@@ -75,21 +72,11 @@ func isStrictDocument[T any]() bool {
 	return ok
 }
 
-// validatorOf returns the rules a T is held to: its own Check (see
-// Checker), then the WithValidator function of o, checking that it takes a
-// T.
-func validatorOf[T any](o options) (func(T) error, error) {
-	var user func(T) error
-	if o.validator != nil {
-		f, ok := o.validator.(func(T) error)
-		if !ok {
-			var zero T
-			return nil, fmt.Errorf("zkstate: WithValidator for %T given for a %T", o.validator, zero)
-		}
-		user = f
-	}
+// validatorOf returns the rules a T is held to, its own Check (see
+// Checker), or nil when it has none.
+func validatorOf[T any]() func(T) error {
 	if _, ok := any(*new(T)).(Checker); !ok {
-		return user, nil
+		return nil
 	}
 	return func(v T) (err error) {
 		// A Check with a pointer receiver may meet the nil of "null".
@@ -98,14 +85,8 @@ func validatorOf[T any](o options) (func(T) error, error) {
 				err = fmt.Errorf("the document's Check panicked: %v", r)
 			}
 		}()
-		if err := any(v).(Checker).Check(); err != nil {
-			return err
-		}
-		if user != nil {
-			return user(v)
-		}
-		return nil
-	}, nil
+		return any(v).(Checker).Check()
+	}
 }
 
 // encodePayload encodes v, carrying over from base the top-level fields T

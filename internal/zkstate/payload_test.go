@@ -141,49 +141,40 @@ func TestStrictDecoding(t *testing.T) {
 }
 
 func TestDecodeWithOptions(t *testing.T) {
-	nonEmpty := func(c config) error {
-		if c.Globs == nil {
-			return errors.New("no globs")
-		}
-		return nil
-	}
 	for _, tt := range []struct {
 		in      string
 		opts    []Option
+		checked bool // decode a listed, whose Check wants "globs"
 		wantErr bool
 	}{
-		{`{"GLOBS":[]}`, nil, false},
-		{`{"GLOBS":[]}`, []Option{WithStrictDecoding()}, true},
-		{`{}`, []Option{WithStrictDecoding()}, false},
-		{`{}`, []Option{WithValidator(nonEmpty)}, true},
-		{`{"globs":[]}`, []Option{WithStrictDecoding(), WithValidator(nonEmpty)}, false},
+		{`{"GLOBS":[]}`, nil, false, false},
+		{`{"GLOBS":[]}`, []Option{WithStrictDecoding()}, false, true},
+		{`{}`, []Option{WithStrictDecoding()}, false, false},
+		{`{}`, nil, true, true},
+		{`{"globs":[]}`, []Option{WithStrictDecoding()}, true, false},
 	} {
-		_, err := Decode[config]([]byte(tt.in), tt.opts...)
-		if (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, ErrInvalidPayload)) {
-			t.Errorf("Decode(%s, %d options) = %v, want error %v", tt.in, len(tt.opts), err, tt.wantErr)
+		var err error
+		if tt.checked {
+			_, err = Decode[listed]([]byte(tt.in), tt.opts...)
+		} else {
+			_, err = Decode[config]([]byte(tt.in), tt.opts...)
 		}
-	}
-	if _, err := Decode[config]([]byte(`{}`), WithValidator(func(counter) error { return nil })); err == nil || errors.Is(err, ErrInvalidPayload) {
-		t.Errorf("a validator of another type: %v, want a usage error", err)
+		if (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, ErrInvalidPayload)) {
+			t.Errorf("Decode(%s, %d options, checked %v) = %v, want error %v", tt.in, len(tt.opts), tt.checked, err, tt.wantErr)
+		}
 	}
 }
 
-// TestStrictStoreKeepsLastGood: a Store under WithStrictDecoding and a
-// validator treats every document the lax rules would misread as invalid
+// TestStrictStoreKeepsLastGood: a Store under WithStrictDecoding, of a
+// type with a Check, treats every document the lax rules would misread as invalid
 // payload: the last good value stays, it is counted and logged, and the
 // next good document is taken. Writes keep unknown fields.
 func TestStrictStoreKeepsLastGood(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
 	var logs syncLog
-	present := func(c config) error {
-		if c.Globs == nil {
-			return errors.New(`"globs" is missing or null`)
-		}
-		return nil
-	}
-	st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot,
-		WithCreate(config{Globs: []string{"sshd"}}), WithStrictDecoding(), WithValidator(present),
+	st := createStore(t, newSession(t, zks.ConnectString()), testRoot,
+		listed{Globs: []string{"sshd"}}, WithStrictDecoding(),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	rec := record(t, st)
 	payload := testRoot + "/payload"
@@ -219,7 +210,7 @@ func TestStrictStoreKeepsLastGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitVersion(t, 5*time.Second, stat.Version)
-	v, err := st.Update(testCtx(t, 10*time.Second), func(c *config) error {
+	v, err := st.Update(testCtx(t, 10*time.Second), func(c *listed) error {
 		c.Globs = append(c.Globs, "nginx*")
 		return nil
 	})

@@ -22,7 +22,7 @@ func TestUnreadablePayloadIsLoggedOnceAndCounted(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	sess := newSession(t, zkc.ConnectString())
 	const bound = time.Second
-	st := openStore[config](t, sess, testRoot, WithCreate(config{Globs: []string{"sshd"}}),
+	st := createStore[config](t, sess, testRoot, config{Globs: []string{"sshd"}},
 		WithLogger(logger), WithMaxStaleness(bound), WithVerifyInterval(100*time.Millisecond))
 
 	// A foreign client takes READ away from everyone and writes: the watch

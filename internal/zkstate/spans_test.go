@@ -14,7 +14,7 @@ func TestSpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	st := openStore[counter](t, newSession(t, zks.ConnectString()), "/spans", WithCreate(counter{}), WithTracerProvider(tp))
+	st := createStore[counter](t, newSession(t, zks.ConnectString()), "/spans", counter{}, WithTracerProvider(tp))
 	ctx := testCtx(t, 10*time.Second)
 	if _, err := st.Update(ctx, func(c *counter) error { c.N++; return nil }); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,7 @@ type Store[T any] struct {
 	lockPath      string
 	writesPath    string
 	o             options
+	initial       *T // the value OpenOrCreate creates the payload with
 	validate      func(T) error
 	tracer        trace.Tracer
 	// beforeCommit, when set by a test, runs just before the write's multi
@@ -96,31 +97,34 @@ type Store[T any] struct {
 	wg          sync.WaitGroup
 }
 
-// Open opens the shared value under root (for example "/procwatch") on sess.
-//
-// With WithCreate it creates the root, the payload and the helper nodes when
-// they are absent; otherwise it waits until the payload exists (or fails at
-// once with ErrNoState under WithoutWait). It reads the payload, registers
+// Open opens the shared value under root (for example "/procwatch") on sess,
+// which somebody else creates: it waits until the payload exists (or fails
+// at once with ErrNoState under WithoutWait). It reads the payload, registers
 // this instance under listeners/ (unless WithoutMembership) and arms the
 // watch. A payload that is invalid at Open does not fail it: the Store opens
 // with no good value (Version -1, Read fails with ErrInvalidPayload) and
 // picks up the first good document that appears.
 //
+// A T that is a Checker has every document read or written checked by it.
+//
 // ctx bounds only the opening; the Store lives until Close.
 func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option) (*Store[T], error) {
+	return open[T](ctx, sess, root, nil, opts)
+}
+
+// OpenOrCreate is Open that first creates the root, the payload (holding
+// initial) and the helper nodes when they are absent, instead of waiting for
+// them. An existing payload is never overwritten; Created says which
+// happened. initial is held to the same rules as any write: it must pass
+// T's Check and fit the size limit.
+func OpenOrCreate[T any](ctx context.Context, sess *Session, root string, initial T, opts ...Option) (*Store[T], error) {
+	return open(ctx, sess, root, &initial, opts)
+}
+
+func open[T any](ctx context.Context, sess *Session, root string, initial *T, opts []Option) (*Store[T], error) {
 	o := defaultOptions()
 	for _, opt := range opts {
-		opt.apply(&o)
-	}
-	validate, err := validatorOf[T](o)
-	if err != nil {
-		return nil, err
-	}
-	if o.initial != nil {
-		if _, ok := o.initial.(T); !ok {
-			var zero T
-			return nil, fmt.Errorf("zkstate: WithCreate value of type %T given to a Store of %T", o.initial, zero)
-		}
+		opt(&o)
 	}
 	if err := zkpath.ValidateRoot(root); err != nil {
 		return nil, fmt.Errorf("zkstate: %w", err)
@@ -137,7 +141,8 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 		lockPath:      root + "/lock",
 		writesPath:    root + "/writes",
 		o:             o,
-		validate:      validate,
+		initial:       initial,
+		validate:      validatorOf[T](),
 		tracer:        tp.Tracer(tracerName),
 		epoch:         time.Now(),
 		subs:          map[*subscriber[T]]struct{}{},
@@ -182,12 +187,12 @@ func Open[T any](ctx context.Context, sess *Session, root string, opts ...Option
 	return s, nil
 }
 
-// ensureTree creates what WithCreate asks for; without it, only the helper
+// ensureTree creates what OpenOrCreate asks for; under Open, only the helper
 // nodes under an existing root, so a Store opened before the state exists
 // does not invent a root.
 func (s *Store[T]) ensureTree(ctx context.Context) error {
 	create := func(p string, data []byte, acl []zk.ACL) error { return s.ensureNode(ctx, p, acl) }
-	if s.o.initial != nil {
+	if s.initial != nil {
 		for i := 1; i < len(s.root); i++ {
 			if s.root[i] == '/' {
 				if err := create(s.root[:i], nil, s.o.acls.Root); err != nil {
@@ -198,12 +203,12 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 		if err := create(s.root, nil, s.o.acls.Root); err != nil {
 			return err
 		}
-		data, err := encodePayload(s.o.initial.(T), nil)
+		data, err := encodePayload(*s.initial, nil)
 		if err != nil {
 			return err
 		}
 		if s.validate != nil {
-			if err := s.validate(s.o.initial.(T)); err != nil {
+			if err := s.validate(*s.initial); err != nil {
 				return fmt.Errorf("%w: initial value: %w", ErrInvalidPayload, err)
 			}
 		}
@@ -335,6 +340,6 @@ func (s *Store[T]) Close() error {
 
 func (s *Store[T]) isClosed() bool { return s.closedFlag.Load() }
 
-// Created reports whether Open created the payload (WithCreate found none),
+// Created reports whether OpenOrCreate created the payload (it found none),
 // as opposed to finding one somebody else made.
 func (s *Store[T]) Created() bool { return s.created }

@@ -19,7 +19,7 @@ import (
 
 func TestChangeReachesOtherStore(t *testing.T) {
 	zks := startZK(t)
-	a := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{Globs: []string{"a", "b", "c"}}))
+	a := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{Globs: []string{"a", "b", "c"}})
 	b := openStore[config](t, newSession(t, zks.ConnectString()), testRoot)
 	rec := record(t, b)
 
@@ -53,11 +53,7 @@ func TestExternalWriterAndGarbage(t *testing.T) {
 	var stores []*Store[config]
 	var recs []*recorder[config]
 	for i := 0; i < 3; i++ {
-		opts := []Option{}
-		if i == 0 {
-			opts = append(opts, WithCreate(config{Globs: []string{"sshd"}}))
-		}
-		st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, opts...)
+		st := openOrCreate(t, newSession(t, zks.ConnectString()), testRoot, i == 0, config{Globs: []string{"sshd"}})
 		stores = append(stores, st)
 		recs = append(recs, record(t, st))
 	}
@@ -127,11 +123,7 @@ func TestConcurrentUpdatesFromEightStores(t *testing.T) {
 	var sts []*Store[counter]
 	var recs []*recorder[counter]
 	for i := 0; i < stores; i++ {
-		opts := []Option{}
-		if i == 0 {
-			opts = append(opts, WithCreate(counter{}))
-		}
-		st := openStore[counter](t, newSession(t, zks.ConnectString()), "/counter", opts...)
+		st := openOrCreate(t, newSession(t, zks.ConnectString()), "/counter", i == 0, counter{})
 		sts = append(sts, st)
 		recs = append(recs, record(t, st))
 	}
@@ -181,7 +173,7 @@ func TestConcurrentUpdatesFromEightStores(t *testing.T) {
 
 func TestCompareAndSwap(t *testing.T) {
 	zks := startZK(t)
-	st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{Globs: []string{"a"}}))
+	st := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{Globs: []string{"a"}})
 	ctx := testCtx(t, 10*time.Second)
 	snap, err := st.ConsistentRead(ctx)
 	if err != nil {
@@ -215,7 +207,7 @@ func TestUpdateAgainstRawWriter(t *testing.T) {
 	payload := "/race/payload"
 
 	t.Run("retries and wins", func(t *testing.T) {
-		st := openStore[counter](t, newSession(t, zks.ConnectString()), "/race", WithCreate(counter{}))
+		st := createStore[counter](t, newSession(t, zks.ConnectString()), "/race", counter{})
 		ctx := testCtx(t, 10*time.Second)
 		// Bring the local copy up to date first, so that the raw write
 		// below is what makes the first attempt fail.
@@ -289,7 +281,7 @@ func TestUpdateAgainstRawWriter(t *testing.T) {
 func TestReadGoesStaleWhenServerIsGone(t *testing.T) {
 	zks := startZK(t)
 	sess := newSession(t, zks.ConnectString(), WithSessionTimeout(4*time.Second))
-	st := openStore[config](t, sess, testRoot, WithCreate(config{Globs: []string{"a"}}),
+	st := createStore[config](t, sess, testRoot, config{Globs: []string{"a"}},
 		WithMaxStaleness(time.Second), WithVerifyInterval(100*time.Millisecond))
 	if _, err := st.Read(); err != nil {
 		t.Fatalf("Read while connected: %v", err)
@@ -316,7 +308,7 @@ func TestReadGoesStaleWhenServerIsGone(t *testing.T) {
 
 func TestConsistentReadSeesOtherWrite(t *testing.T) {
 	zks := startZK(t)
-	a := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{}))
+	a := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{})
 	// A long verify interval and no subscriber: only ConsistentRead can
 	// make b notice the write in time.
 	b := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithVerifyInterval(time.Hour))
@@ -342,7 +334,7 @@ func TestSessionExpiryRecovers(t *testing.T) {
 	proxy := zktest.NewProxy(t, zks.ConnectString())
 	const timeout = 2 * time.Second
 	cutSess := newSession(t, proxy.Addr(), WithSessionTimeout(timeout))
-	cut := openStore[config](t, cutSess, testRoot, WithCreate(config{Globs: []string{"a"}}), WithMemberID("cut"))
+	cut := createStore[config](t, cutSess, testRoot, config{Globs: []string{"a"}}, WithMemberID("cut"))
 	rec := record(t, cut)
 	other := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithMemberID("other"))
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
@@ -427,11 +419,7 @@ func TestLeaderKillDuringUpdates(t *testing.T) {
 	const writers, each = 3, 40
 	var sts []*Store[counter]
 	for i := 0; i < writers; i++ {
-		opts := []Option{WithLockTimeout(time.Minute)}
-		if i == 0 {
-			opts = append(opts, WithCreate(counter{}))
-		}
-		sts = append(sts, openStore[counter](t, newSession(t, zks.ConnectString(), WithSessionTimeout(8*time.Second)), "/counter", opts...))
+		sts = append(sts, openOrCreate(t, newSession(t, zks.ConnectString(), WithSessionTimeout(8*time.Second)), "/counter", i == 0, counter{}, WithLockTimeout(time.Minute)))
 	}
 	ctx := testCtx(t, 3*time.Minute)
 	var ok, unknown sync.Map
@@ -503,16 +491,7 @@ func TestLeaderKillDuringUpdates(t *testing.T) {
 func TestWriteGuards(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
-	st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot,
-		WithCreate(config{Globs: []string{"a"}}),
-		WithValidator(func(c config) error {
-			for _, g := range c.Globs {
-				if g == "" {
-					return fmt.Errorf("empty glob")
-				}
-			}
-			return nil
-		}))
+	st := createStore(t, newSession(t, zks.ConnectString()), testRoot, noEmptyGlobs{Globs: []string{"a"}})
 	ctx := testCtx(t, 10*time.Second)
 	before, err := st.ConsistentRead(ctx)
 	if err != nil {
@@ -520,7 +499,7 @@ func TestWriteGuards(t *testing.T) {
 	}
 
 	t.Run("too large", func(t *testing.T) {
-		_, err := st.Update(ctx, func(c *config) error {
+		_, err := st.Update(ctx, func(c *noEmptyGlobs) error {
 			c.Globs = []string{strings.Repeat("x", DefaultMaxPayloadSize)}
 			return nil
 		})
@@ -529,19 +508,19 @@ func TestWriteGuards(t *testing.T) {
 		}
 	})
 	t.Run("rejected by validator", func(t *testing.T) {
-		_, err := st.Update(ctx, func(c *config) error { c.Globs = append(c.Globs, ""); return nil })
+		_, err := st.Update(ctx, func(c *noEmptyGlobs) error { c.Globs = append(c.Globs, ""); return nil })
 		if !isErr(err, ErrInvalidPayload) {
 			t.Fatalf("Update = %v, want ErrInvalidPayload", err)
 		}
 	})
 	t.Run("fn error", func(t *testing.T) {
 		boom := fmt.Errorf("boom")
-		if _, err := st.Update(ctx, func(*config) error { return boom }); !isErr(err, boom) {
+		if _, err := st.Update(ctx, func(*noEmptyGlobs) error { return boom }); !isErr(err, boom) {
 			t.Fatalf("Update = %v, want the function's error", err)
 		}
 	})
 	t.Run("no change writes nothing", func(t *testing.T) {
-		v, err := st.Update(ctx, func(*config) error { return nil })
+		v, err := st.Update(ctx, func(*noEmptyGlobs) error { return nil })
 		if err != nil || v != before.Version {
 			t.Fatalf("no-op Update = %d, %v; want version %d unchanged", v, err, before.Version)
 		}
@@ -561,7 +540,7 @@ func TestWriteGuards(t *testing.T) {
 func TestUnknownFieldsSurviveWrite(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
-	st := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{}))
+	st := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{})
 	if _, err := raw.Set(testRoot+"/payload", []byte(`{"globs":["a"],"owner":{"team":"infra"},"labels":["x"]}`), -1); err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +564,7 @@ func TestUnknownFieldsSurviveWrite(t *testing.T) {
 
 func TestSlowSubscriberGetsResync(t *testing.T) {
 	zks := startZK(t)
-	st := openStore[counter](t, newSession(t, zks.ConnectString()), "/slow", WithCreate(counter{}), WithQueueSize(2))
+	st := createStore[counter](t, newSession(t, zks.ConnectString()), "/slow", counter{}, WithQueueSize(2))
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var slow []Event[counter]
@@ -641,7 +620,7 @@ func TestSlowSubscriberGetsResync(t *testing.T) {
 func TestLockTimeoutAndCleanup(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
-	st := openStore[counter](t, newSession(t, zks.ConnectString()), "/locked", WithCreate(counter{}), WithLockTimeout(300*time.Millisecond))
+	st := createStore[counter](t, newSession(t, zks.ConnectString()), "/locked", counter{}, WithLockTimeout(300*time.Millisecond))
 	// Somebody else holds the lock: a lower sequence node of another session.
 	holder, err := raw.Create("/locked/lock/lock-", nil, zk.FlagEphemeral|zk.FlagSequence, zk.WorldACL(zk.PermAll))
 	if err != nil {
@@ -671,7 +650,7 @@ func TestLockTimeoutAndCleanup(t *testing.T) {
 
 func TestMembers(t *testing.T) {
 	zks := startZK(t)
-	a := openStore[config](t, newSession(t, zks.ConnectString()), testRoot, WithCreate(config{}), WithMember("procwatch", "1.2.3"), WithMemberID("agent-a"))
+	a := createStore[config](t, newSession(t, zks.ConnectString()), testRoot, config{}, WithMember("procwatch", "1.2.3"), WithMemberID("agent-a"))
 	watch := a.WatchMembers(testCtx(t, 30*time.Second))
 	waitList := func(want ...string) []Member {
 		t.Helper()
@@ -722,7 +701,7 @@ func TestOpenModes(t *testing.T) {
 	if _, err := Open[config](testCtx(t, 5*time.Second), sess, "/absent", WithoutWait()); !isErr(err, ErrNoState) {
 		t.Fatalf("Open WithoutWait on nothing = %v, want ErrNoState", err)
 	}
-	// Without WithCreate, Open waits for somebody to create the state.
+	// Open waits for somebody to create the state.
 	opened := make(chan error, 1)
 	var waiter *Store[config]
 	go func() {
@@ -730,7 +709,7 @@ func TestOpenModes(t *testing.T) {
 		waiter = st
 		opened <- err
 	}()
-	creator := openStore[config](t, sess, "/later", WithCreate(config{Globs: []string{"x"}}))
+	creator := createStore[config](t, sess, "/later", config{Globs: []string{"x"}})
 	if err := <-opened; err != nil {
 		t.Fatalf("waiting Open: %v", err)
 	}
@@ -741,20 +720,17 @@ func TestOpenModes(t *testing.T) {
 	if got, err := waiter.Read(); err != nil || !cmp.Equal(got.Globs, []string{"x"}) {
 		t.Errorf("waiting Open reads %v, %v", got.Globs, err)
 	}
-	// An existing payload is never overwritten by WithCreate.
-	again := openStore[config](t, sess, "/later", WithCreate(config{Globs: []string{"other"}}))
+	// An existing payload is never overwritten by OpenOrCreate.
+	again := createStore[config](t, sess, "/later", config{Globs: []string{"other"}})
 	if again.Created() {
 		t.Error("Created() is true for a Store that found the payload")
 	}
 	if got, _ := again.Read(); !cmp.Equal(got.Globs, []string{"x"}) {
-		t.Errorf("WithCreate overwrote the existing payload: %v", got.Globs)
+		t.Errorf("OpenOrCreate overwrote the existing payload: %v", got.Globs)
 	}
 	_ = creator
 	if _, err := Open[config](testCtx(t, 5*time.Second), sess, "relative"); err == nil {
 		t.Error("Open accepted a relative root")
-	}
-	if _, err := Open[config](testCtx(t, 5*time.Second), sess, "/x", WithCreate(counter{})); err == nil {
-		t.Error("Open accepted WithCreate of another type")
 	}
 }
 
