@@ -14,6 +14,13 @@ import (
 var globsHelp = fmt.Sprintf(`A glob without '/' matches the process name ('nginx*'), one with '/'
 matches the executable path ('/usr/sbin/*', '/opt/**/bin/java'), and one
 prefixed 'cmdline:' matches the command line ('cmdline:java *kafka*').
+Three more prefixes select processes by where they run:
+  user:    the process's real user, by name, or by uid when the host has no
+           name for it ('user:postgres', 'user:4242')
+  unit:    the systemd unit it runs in ('unit:nginx.service',
+           'unit:session-*.scope')
+  cgroup:  its cgroup v2 path, where '*' stays within one level and '**'
+           spans any ('cgroup:/system.slice/*', 'cgroup:/kubepods.slice/**')
 Every glob is checked before anything is written: if one is invalid, the
 command names it, writes nothing and exits with 2. So is the size of the
 list: one payload holds at most %d globs (agents reject a longer one),

@@ -17,6 +17,7 @@ var matcherGen atomic.Uint64
 type Matcher struct {
 	gen   uint64
 	globs []pattern.Pattern
+	needs pattern.Kinds
 }
 
 // Compile compiles a glob list once, for every later match. What each glob
@@ -27,6 +28,13 @@ type Matcher struct {
 // names may contain '/' ("ksoftirqd/0"): only a name pattern without '/',
 // such as "ksoftirqd*", matches them. A process whose executable cannot be
 // read (see [Proc.Exe]) matches no path pattern.
+//
+// A process whose user, unit or cgroup is unknown matches no glob of that
+// kind, not even "user:*": a process outside any systemd unit (a kernel
+// thread, a process of a host without systemd) matches no "unit:" glob, and
+// a host without cgroup v2 none of "cgroup:". The gopsutil source, used
+// off Linux, reads none of the three. The Linux source reads them only
+// while a glob of their kind is in force (see [Matcher.Needs]).
 //
 // Duplicates are folded: the Matcher holds each distinct glob once, in the
 // order of its first occurrence, so each is exported as one series. Invalid
@@ -52,8 +60,20 @@ func Compile(globs []string) (*Matcher, []*pattern.Error) {
 			continue
 		}
 		m.globs = append(m.globs, g)
+		m.needs = m.needs.With(g.Kind())
 	}
 	return m, errs
+}
+
+// Needs returns the kinds of the globs held. A Source reads a property that
+// costs a file per process beyond what every scan reads (the user, unit and
+// cgroup) only when its kind is in the set, so a list without such globs
+// costs nothing for them.
+func (m *Matcher) Needs() pattern.Kinds {
+	if m == nil {
+		return 0
+	}
+	return m.needs
 }
 
 // Len is the number of distinct valid globs.
@@ -85,11 +105,25 @@ type Target struct {
 	Exe string
 	// Cmdline is the command line, arguments joined by single spaces.
 	Cmdline string
+	// User is the name of the real user, see [Proc.User]; empty when
+	// unknown.
+	User string
+	// Unit is the systemd unit, see [Proc.Unit]; empty when the process
+	// runs in none or it is unknown.
+	Unit string
+	// Cgroup is the cgroup v2 path, see [Proc.Cgroup]; empty when unknown.
+	Cgroup string
+
+	// read holds the kinds among User, Unit and Cgroup a Source has read
+	// for this identity, whatever it found, so that it reads each once.
+	// Matching does not look at it: an empty field is unknown either way.
+	read pattern.Kinds
 }
 
 // TargetOf returns the match target of p.
 func TargetOf(p *Proc) Target {
-	return Target{Name: p.Name, Exe: p.Exe, Cmdline: strings.Join(p.Cmdline, " ")}
+	return Target{Name: p.Name, Exe: p.Exe, Cmdline: strings.Join(p.Cmdline, " "),
+		User: p.User, Unit: p.Unit, Cgroup: p.Cgroup}
 }
 
 // AppendMatches appends to dst the index (into [Matcher.Globs]) of every glob
@@ -115,12 +149,29 @@ func (m *Matcher) AppendMatches(dst []int, t Target) []int {
 			s = t.Exe
 		case pattern.Cmdline:
 			s = t.Cmdline
+		case pattern.User, pattern.Unit, pattern.Cgroup:
+			// As with the executable, unknown must not count as a match.
+			if s = t.selector(g.Kind()); s == "" {
+				continue
+			}
 		}
 		if g.Match(s) {
 			dst = append(dst, i)
 		}
 	}
 	return dst
+}
+
+// selector returns the property of t a user, unit or cgroup glob matches.
+func (t *Target) selector(k pattern.Kind) string {
+	switch k {
+	case pattern.User:
+		return t.User
+	case pattern.Unit:
+		return t.Unit
+	default:
+		return t.Cgroup
+	}
 }
 
 // MatchingGlobs returns the globs t matches, in list order.

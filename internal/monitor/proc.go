@@ -49,6 +49,16 @@ type Proc struct {
 	// Cmdline is the command line, one element per argument. Empty for
 	// kernel threads and zombies.
 	Cmdline []string
+	// User is the name of the process's real user (the first uid of the
+	// Uid line of /proc/PID/status) in the agent's passwd database, or the
+	// uid in decimal when it has no name there. Unit is the systemd unit
+	// the process runs in ("nginx.service", "session-3.scope"), and Cgroup
+	// its cgroup v2 path ("/system.slice/nginx.service"), both from
+	// /proc/PID/cgroup. Each is read only while a glob of its kind is in
+	// force, then kept for the life of the process (the cgroup as it was
+	// when the process was first seen or last exec'd), and is empty when
+	// unknown or not read.
+	User, Unit, Cgroup string
 
 	// Zombie tells that the process has exited and waits for its parent to
 	// reap it. A zombie keeps the Name, Exe and Cmdline it had when it was

@@ -42,6 +42,7 @@ type LinuxSource struct {
 	statBuf []byte
 	ioBuf   []byte
 	pathBuf []byte
+	sel     selectorReader // user, unit and cgroup
 }
 
 var _ Source = (*LinuxSource)(nil)
@@ -166,6 +167,9 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 		}
 	}
 	snap.Scanned++
+	if need := m.Needs() &^ e.target.read; need&selectorKinds != 0 && !s.readSelectors(dirfd, name, need, e) {
+		snap.Errors++
+	}
 	globs := e.match(m)
 	if len(globs) == 0 {
 		return
@@ -177,6 +181,7 @@ func (s *LinuxSource) visit(dirfd int, pid int32, name []byte, m *Matcher, snap 
 		}
 		return
 	}
+	p.User, p.Unit, p.Cgroup = e.target.User, e.target.Unit, e.target.Cgroup
 	snap.Procs = append(snap.Procs, MatchedProc{Proc: p, Globs: slices.Clone(globs)})
 }
 

@@ -14,7 +14,20 @@
 //     spans segments ("/usr/sbin/*", "/opt/**/bin/java"); a pattern such as
 //     "{nginx,/usr/sbin/apache2}" is therefore a path pattern as a whole;
 //   - "cmdline:" followed by a pattern matched against the command line, its
-//     arguments joined by single spaces, where '*' crosses '/'.
+//     arguments joined by single spaces, where '*' crosses '/';
+//   - "user:" followed by a pattern matched against the name of the
+//     process's real user, or its numeric uid when it has no name
+//     ("user:postgres", "user:10[0-9][0-9]");
+//   - "unit:" followed by a pattern matched against the systemd unit the
+//     process runs in ("unit:nginx.service", "unit:session-*.scope");
+//   - "cgroup:" followed by a pattern matched against the process's cgroup
+//     v2 path with the path semantics above ("cgroup:/system.slice/*",
+//     "cgroup:/kubepods.slice/**").
+//
+// A prefix followed by nothing is invalid, and so is a user, unit or cgroup
+// pattern that could never match what it selects: one starting or ending
+// with whitespace, a unit pattern with '/', a cgroup pattern starting with a
+// literal other than '/'.
 //
 // The patterns are github.com/gobwas/glob v1 patterns.
 package pattern

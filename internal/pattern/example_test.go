@@ -7,7 +7,7 @@ import (
 )
 
 func ExampleParse() {
-	for _, g := range []string{"nginx*", "/usr/sbin/*", "cmdline:*kafka*", "{a,b"} {
+	for _, g := range []string{"nginx*", "/usr/sbin/*", "cmdline:*kafka*", "user:nginx", "cgroup:system.slice/*", "{a,b"} {
 		p, err := pattern.Parse(g)
 		if err != nil {
 			fmt.Println(err)
@@ -19,5 +19,7 @@ func ExampleParse() {
 	// nginx* false true
 	// /usr/sbin/* true false
 	// cmdline:*kafka* false false
+	// user:nginx false true
+	// invalid glob "cgroup:system.slice/*": a cgroup path starts with '/' (as in /proc/PID/cgroup): write "cgroup:/system.slice/*"
 	// invalid glob "{a,b": glob: syntax error at 4: unclosed `{`
 }

@@ -10,10 +10,6 @@ import (
 	"github.com/gobwas/glob"
 )
 
-// CmdlinePrefix marks a glob that matches the command line rather than the
-// process name or executable path.
-const CmdlinePrefix = "cmdline:"
-
 // MaxLen is the longest glob accepted, in bytes. No real pattern comes near
 // it; the cap only keeps a hand-written payload from making every new
 // process pay for matching a pathological pattern.
@@ -42,18 +38,6 @@ func (e *Error) Unwrap() error { return e.Reason }
 // Is makes errors.Is(err, ErrInvalid) true for every Error.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
-// Kind says which property of a process a pattern is matched against.
-type Kind uint8
-
-const (
-	// Name patterns match the process name.
-	Name Kind = iota
-	// Exe patterns match the executable path.
-	Exe
-	// Cmdline patterns match the command line.
-	Cmdline
-)
-
 // Pattern is one valid, compiled glob. The zero value matches nothing.
 type Pattern struct {
 	text string
@@ -76,9 +60,13 @@ func (p Pattern) Match(s string) bool { return p.g != nil && p.g.Match(s) }
 // "/usr/sbin/*" matches /usr/sbin/nginx but not /usr/sbin/x/nginx, and
 // "/opt/**/bin/java" matches /opt/bin/java as well as /opt/jdk/17/bin/java.
 //
-// Names and command lines are compiled without separators: a name has no
-// '/', and a command line is free text in which "*" should cross the
-// slashes of the paths it contains ("cmdline:java *-jar */app.jar").
+// Cgroup paths are compiled the same way: "/system.slice/*" is the units
+// directly in system.slice, "/kubepods.slice/**" everything below it.
+//
+// Names, command lines, users and units are compiled without separators: a
+// name, a user or a unit has no '/', and a command line is free text in
+// which "*" should cross the slashes of the paths it contains
+// ("cmdline:java *-jar */app.jar").
 var pathCompiler = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
 
 // Parse checks and compiles one glob; an invalid one is an [*Error] naming
@@ -102,11 +90,11 @@ func Parse(s string) (p Pattern, err error) {
 	}
 	p = Pattern{text: s, kind: Name}
 	body := s
-	if rest, ok := strings.CutPrefix(s, CmdlinePrefix); ok {
-		if rest == "" {
-			return fail("empty pattern after %q", CmdlinePrefix)
+	if kind, prefix, rest, ok := cutPrefix(s); ok {
+		if reason := checkBody(kind, prefix, rest); reason != "" {
+			return fail("%s", reason)
 		}
-		p.kind, body = Cmdline, rest
+		p.kind, body = kind, rest
 	} else if strings.Contains(s, "/") {
 		p.kind = Exe
 	}
@@ -118,7 +106,7 @@ func Parse(s string) (p Pattern, err error) {
 		}
 	}()
 	var perr error
-	if p.kind == Exe {
+	if p.kind == Exe || p.kind == Cgroup {
 		p.g, perr = pathCompiler.Compile(body)
 	} else {
 		p.g, perr = glob.Compile(body)
@@ -127,4 +115,46 @@ func Parse(s string) (p Pattern, err error) {
 		return Pattern{}, &Error{Glob: s, Reason: perr}
 	}
 	return p, nil
+}
+
+// cutPrefix splits a glob with a kind prefix into its kind, the prefix and
+// the pattern after it.
+func cutPrefix(s string) (kind Kind, prefix, rest string, ok bool) {
+	for _, p := range prefixes {
+		if rest, ok := strings.CutPrefix(s, p.prefix); ok {
+			return p.kind, p.prefix, rest, true
+		}
+	}
+	return Name, "", s, false
+}
+
+// checkBody refuses, with the reason, a pattern after a prefix that could
+// never match what that prefix selects: the typos people make ("user:
+// nobody", "cgroup:system.slice/*") would otherwise be written, exported as
+// a series that stays 0, and read as "nothing runs there".
+func checkBody(kind Kind, prefix, body string) string {
+	if body == "" {
+		return fmt.Sprintf("empty pattern after %q", prefix)
+	}
+	if kind == Cmdline {
+		return "" // free text: spaces and anything else may be meant
+	}
+	if strings.TrimSpace(body) != body {
+		return fmt.Sprintf("whitespace after %q or at the end: no user, unit or cgroup path starts or ends with it", prefix)
+	}
+	switch kind {
+	case Unit:
+		if strings.Contains(body, "/") {
+			return "a unit name has no '/' (match a cgroup path with \"cgroup:\")"
+		}
+	case Cgroup:
+		// A pattern may begin with a wildcard or a group, which may well
+		// produce the leading '/', but never with another literal: '*' and
+		// '?' do not match the '/' every cgroup path starts with.
+		if !strings.HasPrefix(body, "/") && !strings.HasPrefix(body, "**") &&
+			!strings.HasPrefix(body, "{") && !strings.HasPrefix(body, "[") {
+			return fmt.Sprintf("a cgroup path starts with '/' (as in /proc/PID/cgroup): write %q", prefix+"/"+body)
+		}
+	}
+	return ""
 }

@@ -16,7 +16,14 @@ func TestParse(t *testing.T) {
 	}{
 		{"nginx", Name}, {"kube-*", Name}, {"{a,b}", Name}, {"[a-z]*", Name}, {"a b", Name}, {"ünïcödé", Name},
 		{"/usr/sbin/*", Exe}, {"/opt/**/java", Exe}, {"{nginx,/usr/sbin/apache2}", Exe},
-		{"cmdline:*-jar*", Cmdline}, {"cmdline:java */app.jar", Cmdline},
+		{"cmdline:*-jar*", Cmdline}, {"cmdline:java */app.jar", Cmdline}, {"cmdline: leading space", Cmdline},
+		{"user:nobody", User}, {"user:4242", User}, {"user:{www-data,nginx}", User}, {"user:*", User},
+		{"unit:nginx.service", Unit}, {"unit:session-*.scope", Unit}, {"unit:*", Unit},
+		{"cgroup:/system.slice/**", Cgroup}, {"cgroup:/", Cgroup}, {"cgroup:**/docker-*.scope", Cgroup},
+		{"cgroup:{/system.slice,/user.slice}/**", Cgroup}, {"cgroup:[/]x", Cgroup},
+		// Only the exact lower-case prefix selects: anything else is a name
+		// or path pattern, as it was before the prefixes existed.
+		{"USER:root", Name}, {"users:root", Name}, {"Cgroup:/x", Exe},
 	} {
 		p, err := Parse(tt.glob)
 		if err != nil {
@@ -27,7 +34,11 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = kind %d text %q, want kind %d and the glob as written", tt.glob, p.Kind(), p, tt.kind)
 		}
 	}
-	for _, s := range []string{"", "[", "{", "[]", "cmdline:", "cmdline:[", "a\tb", "\x00", "\xc3", strings.Repeat("a", MaxLen+1)} {
+	for _, s := range []string{"", "[", "{", "[]", "cmdline:", "cmdline:[", "a\tb", "\x00", "\xc3", strings.Repeat("a", MaxLen+1),
+		"user:", "unit:", "cgroup:", "user:[", "unit:{a", "cgroup:/[",
+		"user: nobody", "user:nobody ", "unit: nginx.service", "cgroup: /system.slice",
+		"unit:system.slice/nginx.service", "unit:*/x",
+		"cgroup:system.slice/*", "cgroup:*", "cgroup:?x", "cgroup:\\/x"} {
 		_, err := Parse(s)
 		if err == nil {
 			t.Errorf("Parse(%q) = nil error, want one", s)
@@ -64,6 +75,22 @@ func TestMatch(t *testing.T) {
 		{"/opt/**/bin/java", "/opt/jdk/17/bin/java", true},
 		{"cmdline:java *-jar */app.jar", "java -Xmx1g -jar /srv/app.jar", true}, // '*' crosses '/'
 		{"cmdline:*kafka*", "java -jar zookeeper.jar", false},
+		{"user:nobody", "nobody", true},
+		{"user:nobody", "nobody2", false},
+		{"user:42*", "4242", true},
+		{"unit:session-*.scope", "session-3.scope", true},
+		{"unit:*.service", "nginx.service", true},
+		{"unit:*.service", "session-3.scope", false},
+		{"cgroup:/system.slice/*", "/system.slice/nginx.service", true},
+		{"cgroup:/system.slice/*", "/system.slice/docker.service/abc", false}, // '*' stays in a level
+		{"cgroup:/system.slice/*", "/system.slice", false},
+		{"cgroup:/kubepods.slice/**", "/kubepods.slice/kubepods-besteffort.slice/pod1.slice/cri-containerd-ab.scope", true},
+		{"cgroup:/kubepods.slice/**", "/kubepods.slice", false},
+		{"cgroup:/kubepods.slice/**", "/system.slice/kubepods.slice", false},
+		{"cgroup:**/docker-*.scope", "/system.slice/docker-0123.scope", true},
+		{"cgroup:/", "/", true},
+		{"cgroup:/**", "/", true},
+		{"cgroup:/**", "/user.slice/user-1000.slice/session-3.scope", true},
 	} {
 		p, err := Parse(tt.glob)
 		if err != nil {
@@ -82,7 +109,7 @@ func TestMatch(t *testing.T) {
 // come from a store anyone can write to.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"nginx", "kube-*", "/usr/sbin/*", "/opt/**/java", "cmdline:*-jar*", "{a,b}", "[a-z]*",
-		"[", "{", "\\", "[!]", "**/", "cmdline:", "a/**", "{**/,}x", "[\\]]", "{a,{b,c}}", "?"} {
+		"[", "{", "\\", "[!]", "**/", "cmdline:", "user:", "unit:x", "cgroup:/**", "cgroup:**", "user: ", "a/**", "{**/,}x", "[\\]]", "{a,{b,c}}", "?"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -96,4 +123,31 @@ func FuzzParse(f *testing.F) {
 		p.Match(s)
 		p.Match("/" + s)
 	})
+}
+
+func TestKinds(t *testing.T) {
+	ks := KindsOf(User, Cgroup)
+	for k := Name; k <= Cgroup; k++ {
+		if got, want := ks.Has(k), k == User || k == Cgroup; got != want {
+			t.Errorf("KindsOf(User, Cgroup).Has(%d) = %v", k, got)
+		}
+	}
+	if ks.With(Unit) != KindsOf(User, Unit, Cgroup) || Kinds(0).Has(Name) {
+		t.Error("With adds one kind; the empty set has none")
+	}
+}
+
+// TestParseSelectorReasons checks that a refused selector says what is
+// wrong in words a user can act on.
+func TestParseSelectorReasons(t *testing.T) {
+	for glob, want := range map[string]string{
+		"user:":                  `empty pattern after "user:"`,
+		"unit: nginx.service":    `whitespace after "unit:"`,
+		"unit:system.slice/a":    `a unit name has no '/'`,
+		"cgroup:system.slice/**": `write "cgroup:/system.slice/**"`,
+	} {
+		if _, err := Parse(glob); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want an error saying %q", glob, err, want)
+		}
+	}
 }
