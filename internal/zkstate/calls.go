@@ -2,6 +2,8 @@ package zkstate
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/go-zookeeper/zk"
 )
@@ -138,4 +140,45 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]zk.ACL, *zk.Stat, 
 func (s *Session) Sync(ctx context.Context, path string) error {
 	_, err := call(ctx, s, nil, func() (string, error) { return s.conn.Sync(path) })
 	return err
+}
+
+// retry runs op, made of the Session's calls, again while it fails only
+// for want of a connection (an election, a restarted server): a read or a
+// lock step should ride out what the client rides out. op must be safe to
+// repeat.
+func (s *Session) retry(ctx context.Context, op func(context.Context) error) error {
+	backoff := 20 * time.Millisecond
+	for {
+		err := op(ctx)
+		if err == nil || !transient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %w)", context.Cause(ctx), err)
+		case <-s.closed:
+			return ErrClosed
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+		if err := s.waitUsable(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// spawn runs f in the background inside the Session's wait group, so that
+// Close waits for it; once the Session is closed it runs nothing, since
+// the session's ephemeral nodes are gone with it.
+func (s *Session) spawn(f func()) {
+	select {
+	case <-s.closed:
+		return
+	default:
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
 }

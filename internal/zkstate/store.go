@@ -68,6 +68,7 @@ type Store[T any] struct {
 	subs  map[*subscriber[T]]struct{}
 
 	writeSem chan struct{} // one Update or CompareAndSwap at a time in this process
+	lock     *Lock         // the write lock under lock/, held under writeSem
 
 	memberID   string
 	memberPath string
@@ -94,7 +95,11 @@ type Store[T any] struct {
 	closeOnce   sync.Once
 	closedFlag  atomic.Bool
 	closed      chan struct{}
-	wg          sync.WaitGroup
+	// life ends, with ErrClosed, when the Store closes: every call the
+	// Store makes waits on a context under it (see scope).
+	life    context.Context
+	endLife context.CancelCauseFunc
+	wg      sync.WaitGroup
 }
 
 // Open opens the shared value under root (for example "/procwatch") on sess,
@@ -152,6 +157,7 @@ func open[T any](ctx context.Context, sess *Session, root string, initial *T, op
 		closed:        make(chan struct{}),
 		badVersion:    -1,
 	}
+	s.life, s.endLife = context.WithCancelCause(context.Background())
 	var zero T
 	s.cur.Store(&snapshot[T]{value: zero, raw: []byte("null"), version: -1})
 	s.server.Store(-1)
@@ -177,6 +183,8 @@ func open[T any](ctx context.Context, sess *Session, root string, initial *T, op
 			return nil, err
 		}
 	}
+	s.lock = NewLock(sess, s.lockPath, LockTimeout(o.lockTimeout), LockData([]byte(s.memberID)),
+		LockACL(o.acls.Owned), LockLogger(o.logger))
 	s.wg.Add(2)
 	go s.watchLoop(watch)
 	go s.sessionLoop()
@@ -329,6 +337,7 @@ func (s *Store[T]) Close() error {
 			cancel()
 		}
 		close(s.closed)
+		s.endLife(ErrClosed)
 		if s.unsubscribe != nil {
 			s.unsubscribe()
 		}
@@ -336,6 +345,17 @@ func (s *Store[T]) Close() error {
 		s.wg.Wait()
 	})
 	return nil
+}
+
+// scope returns ctx that also ends, with cause ErrClosed, when the Store
+// closes, so that a caller's wait ends with the Store.
+func (s *Store[T]) scope(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.life, func() { cancel(ErrClosed) })
+	return ctx, func() {
+		stop()
+		cancel(context.Canceled)
+	}
 }
 
 func (s *Store[T]) isClosed() bool { return s.closedFlag.Load() }
