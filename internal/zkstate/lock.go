@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -44,7 +45,7 @@ type Lock struct {
 
 	mu     sync.Mutex
 	node   *lockNode // while held
-	waited bool
+	waited atomic.Bool
 }
 
 // lockNode is the node of one hold of a Lock.
@@ -145,7 +146,7 @@ func (l *Lock) Lock(ctx context.Context) (Fence, error) {
 	if l.node != nil {
 		return Fence{}, fmt.Errorf("zkstate: lock %s is already held by this Lock", l.dir)
 	}
-	l.waited = false
+	l.waited.Store(false)
 	if l.o.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, l.o.timeout, ErrLockTimeout)
@@ -211,7 +212,7 @@ func (l *Lock) acquire(ctx context.Context) (*lockNode, error) {
 		if !ok {
 			continue
 		}
-		l.waited = true
+		l.waited.Store(true)
 		select {
 		case <-watch:
 		case <-ctx.Done():
@@ -223,13 +224,10 @@ func (l *Lock) acquire(ctx context.Context) (*lockNode, error) {
 	}
 }
 
-// Waited reports whether the last Lock had to wait for another holder: a
-// holder that waited most likely follows one that just wrote.
-func (l *Lock) Waited() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.waited
-}
+// Waited reports whether the last Lock, or the one still waiting, had to
+// wait for another holder: a holder that waited most likely follows one
+// that just wrote.
+func (l *Lock) Waited() bool { return l.waited.Load() }
 
 // Released tells the Lock that its node went in a committed multi with the
 // fence's Delete: the lock is no longer held, and Unlock sends nothing for

@@ -3,6 +3,7 @@ package zkstate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,7 +69,10 @@ func TestLockContention(t *testing.T) {
 		t.Error("a second Lock of a held Lock succeeded")
 	}
 	got := lockAsync(ctx, lb)
-	testutil.Eventually(t, 10*time.Second, "the second contender queued", func() bool { return lockNodes(t, raw, "/locks") == 2 })
+	testutil.Eventually(t, 10*time.Second, "the second contender waiting", lb.Waited)
+	if n := lockNodes(t, raw, "/locks"); n != 2 {
+		t.Errorf("%d lock nodes while one holds and one waits, want 2", n)
+	}
 	select {
 	case r := <-got:
 		t.Fatalf("second contender got the lock while the first held it: %+v", r)
@@ -204,12 +208,17 @@ func TestLockLostSession(t *testing.T) {
 	got = lockAsync(ctx, cut)
 	testutil.Eventually(t, 10*time.Second, "the cut contender queued", func() bool { return lockNodes(t, raw, "/locks") == 2 })
 	cutOff()
-	testutil.Eventually(t, 10*time.Second, "the cut contender queued again", func() bool { return lockNodes(t, raw, "/locks") == 2 })
-	select {
-	case r := <-got:
-		t.Fatalf("a waiter whose node went with its session took the lock: %+v", r)
-	default:
-	}
+	testutil.EventuallySaying(t, 10*time.Second, "the cut contender queued again", func() (bool, string) {
+		n := lockNodes(t, raw, "/locks")
+		return n == 2, fmt.Sprintf("%d lock nodes", n)
+	}, func() (bool, string) {
+		select {
+		case r := <-got:
+			return true, fmt.Sprintf("a waiter whose node went with its session stopped waiting: %+v", r)
+		default:
+			return false, ""
+		}
+	})
 	if err := otherLock.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
