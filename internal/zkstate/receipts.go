@@ -56,8 +56,9 @@ func (s *Store[T]) ensureReceipt(ctx context.Context) error {
 		s.receiptPath = s.writesPath + "/" + id
 	}
 	create := func(p string, acl []zk.ACL) error {
-		_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(p, nil, 0, orWorld(acl))
+		err := s.sess.retry(ctx, func(ctx context.Context) error {
+			_, err := s.sess.Create(ctx, p, nil, 0, orWorld(acl))
+			return err
 		})
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("zkstate: create write receipt %s: %w", p, err)
@@ -88,12 +89,9 @@ func (s *Store[T]) ensureReceipt(ctx context.Context) error {
 // their owners are gone.
 func (s *Store[T]) collectReceipts() {
 	defer s.wg.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(s.life, time.Minute)
 	defer cancel()
-	children, err := call(ctx, s.sess, s.closed, func() ([]string, error) {
-		c, _, err := s.sess.conn.Children(s.writesPath)
-		return c, err
-	})
+	children, err := s.sess.Children(ctx, s.writesPath)
 	if err != nil {
 		return
 	}
@@ -103,13 +101,10 @@ func (s *Store[T]) collectReceipts() {
 		if p == s.receiptPath {
 			continue
 		}
-		_, err := call(ctx, s.sess, s.closed, func() (struct{}, error) {
-			ok, st, err := s.sess.conn.Exists(p)
-			if err != nil || !ok || st.Mtime >= cutoff {
-				return struct{}{}, err
-			}
-			return struct{}{}, s.sess.conn.Delete(p, st.Version)
-		})
+		ok, st, err := s.sess.Exists(ctx, p)
+		if err == nil && ok && st.Mtime < cutoff {
+			err = s.sess.Delete(ctx, p, st.Version)
+		}
 		if errors.Is(err, ErrClosed) {
 			return
 		}
@@ -161,12 +156,13 @@ func (s *Store[T]) resolve(ctx context.Context, w *writeRun, expected int32, tok
 	case !errors.Is(err, ErrLockLost):
 		return unknown(err)
 	}
-	data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
-		if _, err := s.sess.conn.Sync(s.receiptPath); err != nil {
-			return nil, err
+	var data []byte
+	err = s.sess.retry(ctx, func(ctx context.Context) (err error) {
+		if err := s.sess.Sync(ctx, s.receiptPath); err != nil {
+			return err
 		}
-		d, _, err := s.sess.conn.Get(s.receiptPath)
-		return d, err
+		data, _, err = s.sess.Get(ctx, s.receiptPath)
+		return err
 	})
 	if err != nil && !errors.Is(err, zk.ErrNoNode) {
 		return unknown(fmt.Errorf("reading its receipt failed: %w", err))
