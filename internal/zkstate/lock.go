@@ -46,11 +46,16 @@ type Lock struct {
 	mu     sync.Mutex
 	node   *lockNode // while held
 	waited atomic.Bool
+	// beforeWatch, when set by a test, runs between listing the queue and
+	// arming the watch on the predecessor.
+	beforeWatch func()
 }
 
 // lockNode is the node of one hold of a Lock.
 type lockNode struct {
 	path string
+	// session is the session the node was created in, which it goes with.
+	session int64
 	// prefix is the guid part of the name; ambiguous is set when a create
 	// reply was lost, so a duplicate node may exist and is swept on Unlock.
 	prefix    string
@@ -199,6 +204,9 @@ func (l *Lock) acquire(ctx context.Context) (*lockNode, error) {
 			return n, nil
 		}
 		pred := l.dir + "/" + children[idx-1]
+		if l.beforeWatch != nil {
+			l.beforeWatch()
+		}
 		var ok bool
 		var watch <-chan zk.Event
 		err = l.sess.retry(ctx, func(ctx context.Context) (err error) {
@@ -209,7 +217,10 @@ func (l *Lock) acquire(ctx context.Context) (*lockNode, error) {
 			l.abandon(n)
 			return nil, err
 		}
-		if !ok {
+		if !ok || l.sess.SessionID() != n.session {
+			// The predecessor went, or the session did since the listing
+			// (a retry rode out its loss), and our node with it: waiting
+			// for the predecessor would keep us out of the queue.
 			continue
 		}
 		l.waited.Store(true)
@@ -330,7 +341,7 @@ func (l *Lock) createNode(ctx context.Context) (*lockNode, error) {
 		path, err := l.sess.Create(ctx, l.dir+"/"+prefix+lockPrefix, l.o.data, zk.FlagEphemeral|zk.FlagSequence, orWorld(l.o.acl))
 		switch {
 		case err == nil:
-			return &lockNode{path: path, prefix: prefix, ambiguous: ambiguous}, nil
+			return &lockNode{path: path, session: l.sess.SessionID(), prefix: prefix, ambiguous: ambiguous}, nil
 		case ctx.Err() != nil, errors.Is(err, ErrClosed):
 			// The create may still land: sweep it.
 			l.sweep(prefix, "")
@@ -342,7 +353,7 @@ func (l *Lock) createNode(ctx context.Context) (*lockNode, error) {
 				l.sweep(prefix, "")
 				return nil, err
 			} else if p != "" {
-				return &lockNode{path: p, prefix: prefix, ambiguous: true}, nil
+				return &lockNode{path: p, session: l.sess.SessionID(), prefix: prefix, ambiguous: true}, nil
 			}
 		case errors.Is(err, zk.ErrNoServer), errors.Is(err, zk.ErrSessionExpired):
 			// Not applied, or applied to a session that is gone.

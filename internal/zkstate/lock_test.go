@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,32 +205,61 @@ func TestLockLostSession(t *testing.T) {
 		t.Errorf("Unlock of a lock lost with the session: %v", err)
 	}
 
-	// Now the waiter is cut off.
-	got = lockAsync(ctx, cut)
-	testutil.Eventually(t, 10*time.Second, "the cut contender queued", func() bool { return lockNodes(t, raw, "/locks") == 2 })
-	cutOff()
-	testutil.EventuallySaying(t, 10*time.Second, "the cut contender queued again", func() (bool, string) {
-		n := lockNodes(t, raw, "/locks")
-		return n == 2, fmt.Sprintf("%d lock nodes", n)
-	}, func() (bool, string) {
-		select {
-		case r := <-got:
-			return true, fmt.Sprintf("a waiter whose node went with its session stopped waiting: %+v", r)
-		default:
-			return false, ""
+	requeued := func(got <-chan lockResult) {
+		t.Helper()
+		testutil.EventuallySaying(t, 10*time.Second, "the cut contender queued again", func() (bool, string) {
+			n := lockNodes(t, raw, "/locks")
+			return n == 2, fmt.Sprintf("%d lock nodes", n)
+		}, func() (bool, string) {
+			select {
+			case r := <-got:
+				return true, fmt.Sprintf("a waiter whose node went with its session stopped waiting: %+v", r)
+			default:
+				return false, ""
+			}
+		})
+		if err := otherLock.Unlock(ctx); err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err := otherLock.Unlock(ctx); err != nil {
+		r := <-got
+		if r.err != nil {
+			t.Fatalf("the re-queued waiter's Lock: %v", r.err)
+		}
+		if _, err := cutSess.Multi(ctx, r.fence.Check()); err != nil {
+			t.Errorf("a multi under the re-queued waiter's fence: %v", err)
+		}
+		if err := cut.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Now the waiter is cut off while it waits for its predecessor...
+	got = lockAsync(ctx, cut)
+	testutil.Eventually(t, 10*time.Second, "the cut contender waiting", cut.Waited)
+	cutOff()
+	requeued(got)
+
+	// ...and between listing the queue and watching its predecessor, so
+	// that the watch is armed in the new session.
+	if _, err := otherLock.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r = <-got
-	if r.err != nil {
-		t.Fatalf("the re-queued waiter's Lock: %v", r.err)
+	paused, resume := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cut.beforeWatch = func() {
+		once.Do(func() {
+			close(paused)
+			<-resume
+		})
 	}
-	if _, err := cutSess.Multi(ctx, r.fence.Check()); err != nil {
-		t.Errorf("a multi under the re-queued waiter's fence: %v", err)
+	got = lockAsync(ctx, cut)
+	select {
+	case <-paused:
+	case <-ctx.Done():
+		t.Fatal("the cut contender never listed the queue")
 	}
-	if err := cut.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cutOff()
+	close(resume)
+	requeued(got)
+
 }
