@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/google/go-cmp/cmp"
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -81,7 +82,7 @@ func TestSecureTree(t *testing.T) {
 	openStore[config](t, cutSess, "/secure", WithACLs(acls), WithMemberID("agent-2"))
 	member := "/secure/listeners/agent-2"
 	proxy.Cut()
-	waitUntil(t, 15*time.Second, "the server to expire the cut agent", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the server to expire the cut agent", func() bool {
 		ok, _, err := raw.Exists(member)
 		return err == nil && !ok
 	})
@@ -91,7 +92,7 @@ func TestSecureTree(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no new session after the cut")
 	}
-	waitUntil(t, 10*time.Second, "listener node re-created after expiry", func() bool {
+	testutil.Eventually(t, 10*time.Second, "listener node re-created after expiry", func() bool {
 		ok, _, err := raw.Exists(member)
 		return err == nil && ok
 	})
@@ -134,7 +135,7 @@ func TestAuthWhenStartedDuringOutage(t *testing.T) {
 	t.Cleanup(sess.Close)
 	// Let the client fail a full pass over its servers, which is what used
 	// to drop the credentials.
-	waitUntil(t, 10*time.Second, "a failed connection attempt", func() bool { return sess.LastDialError() != nil || !sess.Connected() })
+	testutil.Eventually(t, 10*time.Second, "a failed connection attempt", func() bool { return sess.LastDialError() != nil || !sess.Connected() })
 	short, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	if err := sess.WaitConnected(short); !errors.Is(err, ErrNotConnected) {

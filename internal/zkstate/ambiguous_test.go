@@ -198,10 +198,24 @@ func TestAmbiguousWriteResolved(t *testing.T) {
 					case <-lost:
 					case <-time.After(30 * time.Second):
 					}
-					// The server expires the session on its own clock.
-					for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-						if ok, _, err := raw.Exists(member); err == nil && !ok {
+					// The server expires the session on its own clock:
+					// its listener node goes with it.
+					deadline := time.After(15 * time.Second)
+					for waiting := true; waiting; {
+						ok, _, gone, err := raw.ExistsW(member)
+						if err == nil && !ok {
 							break
+						}
+						var again <-chan time.Time
+						if err != nil {
+							again = time.After(20 * time.Millisecond)
+						}
+						select {
+						case <-gone:
+						case <-again:
+						case <-deadline:
+							t.Errorf("the server did not expire the cut session (%s still there)", member)
+							waiting = false
 						}
 					}
 					proxy.refuse.Store(false)

@@ -2,6 +2,9 @@ package zkstate
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/go-zookeeper/zk"
 )
@@ -20,7 +23,7 @@ func (s *Session) Get(ctx context.Context, path string) ([]byte, *zk.Stat, error
 		data []byte
 		st   *zk.Stat
 	}
-	v, err := call(ctx, s, nil, func() (r, error) {
+	v, err := call(ctx, s, func() (r, error) {
 		d, st, err := s.conn.Get(path)
 		return r{d, st}, err
 	})
@@ -35,7 +38,7 @@ func (s *Session) GetW(ctx context.Context, path string) ([]byte, *zk.Stat, <-ch
 		st   *zk.Stat
 		ch   <-chan zk.Event
 	}
-	v, err := call(ctx, s, nil, func() (r, error) {
+	v, err := call(ctx, s, func() (r, error) {
 		d, st, ch, err := s.conn.GetW(path)
 		return r{d, st, ch}, err
 	})
@@ -44,18 +47,18 @@ func (s *Session) GetW(ctx context.Context, path string) ([]byte, *zk.Stat, <-ch
 
 // Set writes data to path if its version is version (-1: any).
 func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (*zk.Stat, error) {
-	return call(ctx, s, nil, func() (*zk.Stat, error) { return s.conn.Set(path, data, version) })
+	return call(ctx, s, func() (*zk.Stat, error) { return s.conn.Set(path, data, version) })
 }
 
 // Create creates path with data, flags (zk.FlagEphemeral, ...) and acl, and
 // returns the path created (with its sequence number for a sequential node).
 func (s *Session) Create(ctx context.Context, path string, data []byte, flags int32, acl []zk.ACL) (string, error) {
-	return call(ctx, s, nil, func() (string, error) { return s.conn.Create(path, data, flags, acl) })
+	return call(ctx, s, func() (string, error) { return s.conn.Create(path, data, flags, acl) })
 }
 
 // Delete removes path if its version is version (-1: any).
 func (s *Session) Delete(ctx context.Context, path string, version int32) error {
-	_, err := call(ctx, s, nil, func() (struct{}, error) { return struct{}{}, s.conn.Delete(path, version) })
+	_, err := call(ctx, s, func() (struct{}, error) { return struct{}{}, s.conn.Delete(path, version) })
 	return err
 }
 
@@ -66,7 +69,7 @@ func (s *Session) Exists(ctx context.Context, path string) (bool, *zk.Stat, erro
 		ok bool
 		st *zk.Stat
 	}
-	v, err := call(ctx, s, nil, func() (r, error) {
+	v, err := call(ctx, s, func() (r, error) {
 		ok, st, err := s.conn.Exists(path)
 		return r{ok, st}, err
 	})
@@ -81,7 +84,7 @@ func (s *Session) ExistsW(ctx context.Context, path string) (bool, *zk.Stat, <-c
 		st *zk.Stat
 		ch <-chan zk.Event
 	}
-	v, err := call(ctx, s, nil, func() (r, error) {
+	v, err := call(ctx, s, func() (r, error) {
 		ok, st, ch, err := s.conn.ExistsW(path)
 		return r{ok, st, ch}, err
 	})
@@ -90,7 +93,7 @@ func (s *Session) ExistsW(ctx context.Context, path string) (bool, *zk.Stat, <-c
 
 // Children returns the names of path's children, in no particular order.
 func (s *Session) Children(ctx context.Context, path string) ([]string, error) {
-	return call(ctx, s, nil, func() ([]string, error) {
+	return call(ctx, s, func() ([]string, error) {
 		c, _, err := s.conn.Children(path)
 		return c, err
 	})
@@ -103,7 +106,7 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, <-chan 
 		c  []string
 		ch <-chan zk.Event
 	}
-	v, err := call(ctx, s, nil, func() (r, error) {
+	v, err := call(ctx, s, func() (r, error) {
 		c, _, ch, err := s.conn.ChildrenW(path)
 		return r{c, ch}, err
 	})
@@ -115,7 +118,7 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, <-chan 
 // none. It is a quorum operation, which is what makes a version check in
 // it a linearizable read.
 func (s *Session) Multi(ctx context.Context, ops ...any) ([]zk.MultiResponse, error) {
-	return call(ctx, s, nil, func() ([]zk.MultiResponse, error) { return s.conn.Multi(ops...) })
+	return call(ctx, s, func() ([]zk.MultiResponse, error) { return s.conn.Multi(ops...) })
 }
 
 // GetACL returns the ACL of path and its stat.
@@ -124,7 +127,7 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]zk.ACL, *zk.Stat, 
 		acl []zk.ACL
 		st  *zk.Stat
 	}
-	v, err := call(ctx, s, nil, func() (r, error) {
+	v, err := call(ctx, s, func() (r, error) {
 		acl, st, err := s.conn.GetACL(path)
 		return r{acl, st}, err
 	})
@@ -136,6 +139,100 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]zk.ACL, *zk.Stat, 
 // told before. It is not a quorum operation: Sync then Get is not
 // linearizable (see Store.ConsistentRead for what is).
 func (s *Session) Sync(ctx context.Context, path string) error {
-	_, err := call(ctx, s, nil, func() (string, error) { return s.conn.Sync(path) })
+	_, err := call(ctx, s, func() (string, error) { return s.conn.Sync(path) })
+	return err
+}
+
+// retry runs op, made of the Session's calls, again while it fails only
+// for want of a connection (an election, a restarted server): a read or a
+// lock step should ride out what the client rides out. op must be safe to
+// repeat.
+func (s *Session) retry(ctx context.Context, op func(context.Context) error) error {
+	backoff := 20 * time.Millisecond
+	for {
+		err := op(ctx)
+		if err == nil || !transient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %w)", context.Cause(ctx), err)
+		case <-s.closed:
+			return ErrClosed
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+		if err := s.waitUsable(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// spawn runs f in the background inside the Session's wait group, so that
+// Close waits for it; once the Session is closed it runs nothing, since
+// the session's ephemeral nodes are gone with it.
+func (s *Session) spawn(f func()) {
+	select {
+	case <-s.closed:
+		return
+	default:
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// call runs f, a go-zookeeper request that has no context of its own, and
+// returns early when ctx ends or the Session closes. The request then
+// finishes in the background; Close waits for it. The result travels in R
+// rather than in variables f sets, which the caller would read while an
+// abandoned f still writes them.
+func call[R any](ctx context.Context, s *Session, f func() (R, error)) (R, error) {
+	var zero R
+	select {
+	case <-s.closed:
+		return zero, ErrClosed
+	default:
+	}
+	type result struct {
+		r   R
+		err error
+	}
+	done := make(chan result, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		r, err := f()
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, mapErr(res.err)
+	case <-ctx.Done():
+		return zero, context.Cause(ctx)
+	case <-s.closed:
+		return zero, ErrClosed
+	}
+}
+
+// transient reports errors after which the same request, sent again, may
+// well succeed, and which say nothing about the request having been applied
+// except where the caller knows it is idempotent.
+func transient(err error) bool {
+	return errors.Is(err, zk.ErrNoServer) || errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrSessionMoved)
+}
+
+// mapErr adds zkstate's sentinels to go-zookeeper errors that have one.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, zk.ErrNoAuth), errors.Is(err, zk.ErrAuthFailed):
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	case errors.Is(err, zk.ErrClosing):
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
 	return err
 }

@@ -68,7 +68,7 @@ type InvalidPayloadError struct {
 	// Raw is the document exactly as stored, for a tool to show or repair.
 	Raw []byte
 	// Reason says why it is invalid: a JSON error, a strict-decoding
-	// error, or what the type's rules or the validator returned.
+	// error, or what the type's rules (its Check) returned.
 	Reason error
 }
 

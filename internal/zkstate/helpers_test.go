@@ -185,19 +185,6 @@ func describe[T any](evs []Event[T]) string {
 	return b.String()
 }
 
-// waitUntil polls cond, for state that offers no event to wait on (a node
-// appearing on the server). Polling is bounded and fast; no fixed sleeps.
-func waitUntil(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func startZK(t testing.TB) *zktest.Cluster {
 	t.Helper()
 	return zktest.Start(t, 1, zktest.WithSessionTimeouts(time.Second, 20*time.Second))

@@ -56,9 +56,9 @@ func (s *Store[T]) SetMemberInfo(ctx context.Context, info any) error {
 		return err
 	}
 	s.member.set(data)
-	_, err = call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
-		return s.sess.conn.Set(s.memberPath, data, -1)
-	})
+	ctx, end := s.scope(ctx)
+	defer end()
+	_, err = s.sess.Set(ctx, s.memberPath, data, -1)
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil
 	}

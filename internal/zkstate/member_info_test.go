@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -56,7 +57,7 @@ func TestMemberInfo(t *testing.T) {
 	if err := raw.Delete(node, -1); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "the re-created node to carry the published info", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the re-created node to carry the published info", func() bool {
 		data, _, err := raw.Get(node)
 		var got agentInfo
 		return err == nil && json.Unmarshal(data, &got) == nil && got.AppliedVersion == 7

@@ -69,35 +69,24 @@ func (s *Store[T]) initMember() error {
 // expired by the server) is replaced, so the registry shows the live session.
 func (s *Store[T]) register(ctx context.Context) error {
 	for {
-		_, err := call(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(s.memberPath, s.member.get(), zk.FlagEphemeral, orWorld(s.o.acls.Member))
-		})
+		_, err := s.sess.Create(ctx, s.memberPath, s.member.get(), zk.FlagEphemeral, orWorld(s.o.acls.Member))
 		if err == nil {
 			return nil
 		}
 		if !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("zkstate: register %s: %w", s.memberPath, err)
 		}
-		type exists struct {
-			ok bool
-			st *zk.Stat
-		}
-		e, err := call(ctx, s.sess, s.closed, func() (exists, error) {
-			ok, st, err := s.sess.conn.Exists(s.memberPath)
-			return exists{ok, st}, err
-		})
+		ok, st, err := s.sess.Exists(ctx, s.memberPath)
 		if err != nil {
 			return fmt.Errorf("zkstate: register %s: %w", s.memberPath, err)
 		}
-		if !e.ok {
+		if !ok {
 			continue
 		}
-		if e.st.EphemeralOwner == s.sess.conn.SessionID() {
+		if st.EphemeralOwner == s.sess.SessionID() {
 			return nil
 		}
-		_, err = call(ctx, s.sess, s.closed, func() (struct{}, error) {
-			return struct{}{}, s.sess.conn.Delete(s.memberPath, e.st.Version)
-		})
+		err = s.sess.Delete(ctx, s.memberPath, st.Version)
 		if err != nil && !errors.Is(err, zk.ErrNoNode) && !errors.Is(err, zk.ErrBadVersion) {
 			return fmt.Errorf("zkstate: replace stale %s: %w", s.memberPath, err)
 		}
@@ -111,9 +100,12 @@ func (s *Store[T]) MemberID() string { return s.memberID }
 // Members lists the live instances, sorted by hostname then id. A node whose
 // data is not valid member JSON is listed with its id only.
 func (s *Store[T]) Members(ctx context.Context) ([]Member, error) {
-	children, err := retry(ctx, s.sess, s.closed, func() ([]string, error) {
-		c, _, err := s.sess.conn.Children(s.listenersPath)
-		return c, err
+	ctx, end := s.scope(ctx)
+	defer end()
+	var children []string
+	err := s.sess.retry(ctx, func(ctx context.Context) (err error) {
+		children, err = s.sess.Children(ctx, s.listenersPath)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zkstate: list %s: %w", s.listenersPath, err)
@@ -132,19 +124,17 @@ func (s *Store[T]) readMembers(ctx context.Context, children []string) ([]Member
 func (s *Store[T]) readMembersW(ctx context.Context, children []string, watch bool) ([]Member, []<-chan zk.Event, error) {
 	members := make([]Member, 0, len(children))
 	var watches []<-chan zk.Event
-	type getW struct {
-		data []byte
-		ch   <-chan zk.Event
-	}
 	for _, c := range children {
 		path := s.listenersPath + "/" + c
-		r, err := retry(ctx, s.sess, s.closed, func() (getW, error) {
+		var data []byte
+		var ch <-chan zk.Event
+		err := s.sess.retry(ctx, func(ctx context.Context) (err error) {
 			if watch {
-				d, _, ch, err := s.sess.conn.GetW(path)
-				return getW{d, ch}, err
+				data, _, ch, err = s.sess.GetW(ctx, path)
+				return err
 			}
-			d, _, err := s.sess.conn.Get(path)
-			return getW{d, nil}, err
+			data, _, err = s.sess.Get(ctx, path)
+			return err
 		})
 		if errors.Is(err, zk.ErrNoNode) {
 			continue // left while we listed
@@ -152,15 +142,15 @@ func (s *Store[T]) readMembersW(ctx context.Context, children []string, watch bo
 		if err != nil {
 			return nil, nil, fmt.Errorf("zkstate: read member %s: %w", c, err)
 		}
-		if r.ch != nil {
-			watches = append(watches, r.ch)
+		if ch != nil {
+			watches = append(watches, ch)
 		}
 		var m Member
-		if json.Unmarshal(r.data, &m) != nil {
+		if json.Unmarshal(data, &m) != nil {
 			m = Member{}
 		}
 		m.ID = c
-		m.Info = r.data
+		m.Info = data
 		members = append(members, m)
 	}
 	sort.Slice(members, func(i, j int) bool {
@@ -182,22 +172,17 @@ func (s *Store[T]) WatchMembers(ctx context.Context) <-chan []Member {
 	go func() {
 		defer s.wg.Done()
 		defer close(out)
+		ctx, end := s.scope(ctx)
+		defer end()
 		backoff := 100 * time.Millisecond
 		var last []Member
 		first := true
 		for {
-			type childrenW struct {
-				c  []string
-				ch <-chan zk.Event
-			}
-			r, err := call(ctx, s.sess, s.closed, func() (childrenW, error) {
-				c, _, ch, err := s.sess.conn.ChildrenW(s.listenersPath)
-				return childrenW{c, ch}, err
-			})
+			children, childW, err := s.sess.ChildrenW(ctx, s.listenersPath)
 			var members []Member
 			var dataW []<-chan zk.Event
 			if err == nil {
-				members, dataW, err = s.readMembersW(ctx, r.c, true)
+				members, dataW, err = s.readMembersW(ctx, children, true)
 			}
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -223,7 +208,7 @@ func (s *Store[T]) WatchMembers(ctx context.Context) <-chan []Member {
 				}
 				out <- members
 			}
-			if !waitAny(ctx.Done(), s.closed, append(dataW, r.ch)) {
+			if !waitAny(ctx.Done(), s.closed, append(dataW, childW)) {
 				return
 			}
 		}

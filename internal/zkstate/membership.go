@@ -32,42 +32,30 @@ func (s *Store[T]) memberLoop() {
 // keepMember re-creates the listener node when it is gone, and returns a
 // watch that fires when it next changes (nil when it could not look).
 func (s *Store[T]) keepMember() <-chan zk.Event {
-	ctx, cancel := context.WithTimeout(context.Background(), s.o.verifyInterval)
+	ctx, cancel := context.WithTimeout(s.life, s.o.verifyInterval)
 	defer cancel()
-	type look struct {
-		ok    bool
-		owner int64
-		watch <-chan zk.Event
-	}
-	l, err := call(ctx, s.sess, s.closed, func() (look, error) {
-		ok, st, w, err := s.sess.conn.ExistsW(s.memberPath)
-		var owner int64
-		if st != nil {
-			owner = st.EphemeralOwner
-		}
-		return look{ok, owner, w}, err
-	})
+	ok, _, watch, err := s.sess.ExistsW(ctx, s.memberPath)
 	if err != nil {
 		return nil
 	}
 	// A node held by an older session of ours is the session-loss path's
 	// to replace (resync); only a node that is gone is repaired here.
-	if l.ok || !s.sess.Connected() {
-		return l.watch
+	if ok || !s.sess.Connected() {
+		return watch
 	}
 	// The whole tree may have been removed and made again without
 	// listeners/; the root itself is not ours to make.
 	if err := s.ensureNode(ctx, s.listenersPath, s.o.acls.Listeners); err != nil && !errors.Is(err, zk.ErrNoNode) {
 		s.o.logger.Warn("zkstate: listener node is gone and its parent cannot be made", "path", s.listenersPath, "err", err)
-		return l.watch
+		return watch
 	}
 	if err := s.register(ctx); err != nil {
 		if !errors.Is(err, ErrClosed) {
 			s.o.logger.Warn("zkstate: listener node is gone and re-creating it failed; retrying", "path", s.memberPath, "err", err)
 		}
-		return l.watch
+		return watch
 	}
 	s.stats.reregistrations.Add(1)
 	s.o.logger.Info("zkstate: listener node was deleted; re-created it", "path", s.memberPath)
-	return l.watch
+	return watch
 }

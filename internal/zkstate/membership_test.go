@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -19,7 +20,7 @@ func TestDeletedListenerNodeComesBack(t *testing.T) {
 	node := testRoot + "/listeners/agent-a"
 	back := func(what string) {
 		t.Helper()
-		waitUntil(t, 5*time.Second, what, func() bool {
+		testutil.Eventually(t, 5*time.Second, what, func() bool {
 			ok, _, err := raw.Exists(node)
 			return err == nil && ok
 		})
@@ -29,7 +30,7 @@ func TestDeletedListenerNodeComesBack(t *testing.T) {
 	}
 	back("the deleted listener node to be re-created (by its watch: the verify interval is an hour)")
 	// The node is there a moment before the counter moves.
-	waitUntil(t, 5*time.Second, "Reregistrations to reach 1", func() bool { return st.Stats().Reregistrations >= 1 })
+	testutil.Eventually(t, 5*time.Second, "Reregistrations to reach 1", func() bool { return st.Stats().Reregistrations >= 1 })
 	if got := st.Stats().Reregistrations; got != 1 {
 		t.Errorf("Reregistrations = %d, want 1", got)
 	}

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -172,7 +172,7 @@ func TestDecodeWithOptions(t *testing.T) {
 func TestStrictStoreKeepsLastGood(t *testing.T) {
 	zks := startZK(t)
 	raw := zktest.Connect(t, zks.ConnectString(), 5*time.Second)
-	var logs syncLog
+	var logs testutil.Buffer
 	st := createStore(t, newSession(t, zks.ConnectString()), testRoot,
 		listed{Globs: []string{"sshd"}}, WithStrictDecoding(),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -186,7 +186,7 @@ func TestStrictStoreKeepsLastGood(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, 5*time.Second, "invalid payload "+junk, func() bool {
+		testutil.Eventually(t, 5*time.Second, "invalid payload "+junk, func() bool {
 			return st.Stats().InvalidPayloads == uint64(i+1)
 		})
 		if _, info := st.DirtyRead(); !info.Invalid || info.Version != 0 || info.ServerVersion != stat.Version {
@@ -240,24 +240,6 @@ func TestStrictStoreKeepsLastGood(t *testing.T) {
 	if _, info := st.DirtyRead(); info.ServerVersion != v {
 		t.Errorf("a refused edit was written: server at %d, want %d", info.ServerVersion, v)
 	}
-}
-
-// syncLog is a log destination the Store's goroutines and the test share.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestEncodeKeepsUnknownFields(t *testing.T) {

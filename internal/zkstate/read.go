@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 )
 
+// getResult is a read of the payload, with when it was sent: a read
+// verifies the copy as of then, not as of its answer.
 type getResult struct {
 	data  []byte
 	stat  *zk.Stat
@@ -19,27 +21,28 @@ type getResult struct {
 	sent  time.Duration
 }
 
+// getW reads the payload and arms its watch.
 func (s *Store[T]) getW(ctx context.Context) (getResult, error) {
-	sent := s.now()
-	return call(ctx, s.sess, s.closed, func() (getResult, error) {
-		d, st, ch, err := s.sess.conn.GetW(s.payloadPath)
-		return getResult{d, st, ch, sent}, err
-	})
+	r := getResult{sent: s.now()}
+	var err error
+	r.data, r.stat, r.watch, err = s.sess.GetW(ctx, s.payloadPath)
+	return r, err
 }
 
 // get reads the payload without a watch. With fresh it first sends a sync,
 // so the answer is at least as new as anything this client was told before.
 func (s *Store[T]) get(ctx context.Context, fresh bool) (getResult, error) {
-	sent := s.now()
-	return retry(ctx, s.sess, s.closed, func() (getResult, error) {
+	r := getResult{sent: s.now()}
+	err := s.sess.retry(ctx, func(ctx context.Context) (err error) {
 		if fresh {
-			if _, err := s.sess.conn.Sync(s.payloadPath); err != nil {
-				return getResult{}, err
+			if err := s.sess.Sync(ctx, s.payloadPath); err != nil {
+				return err
 			}
 		}
-		d, st, err := s.sess.conn.Get(s.payloadPath)
-		return getResult{d, st, nil, sent}, err
+		r.data, r.stat, err = s.sess.Get(ctx, s.payloadPath)
+		return err
 	})
+	return r, err
 }
 
 func (s *Store[T]) now() time.Duration { return time.Since(s.epoch) }
@@ -188,6 +191,8 @@ func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
 	if s.closedFlag.Load() {
 		return Snapshot[T]{}, ErrClosed
 	}
+	ctx, end := s.scope(ctx)
+	defer end()
 	for {
 		s.applyMu.Lock()
 		cur := s.cur.Load()
@@ -201,8 +206,9 @@ func (s *Store[T]) consistentRead(ctx context.Context) (Snapshot[T], error) {
 		snap := Snapshot[T]{Value: cur.value, Version: cur.version, Raw: cur.raw}
 		if want >= 0 {
 			sent := s.now()
-			_, err := retry(ctx, s.sess, s.closed, func() ([]zk.MultiResponse, error) {
-				return s.sess.conn.Multi(&zk.CheckVersionRequest{Path: s.payloadPath, Version: want})
+			err := s.sess.retry(ctx, func(ctx context.Context) error {
+				_, err := s.sess.Multi(ctx, &zk.CheckVersionRequest{Path: s.payloadPath, Version: want})
+				return err
 			})
 			switch {
 			case err == nil:

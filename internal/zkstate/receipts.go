@@ -56,8 +56,9 @@ func (s *Store[T]) ensureReceipt(ctx context.Context) error {
 		s.receiptPath = s.writesPath + "/" + id
 	}
 	create := func(p string, acl []zk.ACL) error {
-		_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(p, nil, 0, orWorld(acl))
+		err := s.sess.retry(ctx, func(ctx context.Context) error {
+			_, err := s.sess.Create(ctx, p, nil, 0, orWorld(acl))
+			return err
 		})
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("zkstate: create write receipt %s: %w", p, err)
@@ -88,12 +89,9 @@ func (s *Store[T]) ensureReceipt(ctx context.Context) error {
 // their owners are gone.
 func (s *Store[T]) collectReceipts() {
 	defer s.wg.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(s.life, time.Minute)
 	defer cancel()
-	children, err := call(ctx, s.sess, s.closed, func() ([]string, error) {
-		c, _, err := s.sess.conn.Children(s.writesPath)
-		return c, err
-	})
+	children, err := s.sess.Children(ctx, s.writesPath)
 	if err != nil {
 		return
 	}
@@ -103,13 +101,10 @@ func (s *Store[T]) collectReceipts() {
 		if p == s.receiptPath {
 			continue
 		}
-		_, err := call(ctx, s.sess, s.closed, func() (struct{}, error) {
-			ok, st, err := s.sess.conn.Exists(p)
-			if err != nil || !ok || st.Mtime >= cutoff {
-				return struct{}{}, err
-			}
-			return struct{}{}, s.sess.conn.Delete(p, st.Version)
-		})
+		ok, st, err := s.sess.Exists(ctx, p)
+		if err == nil && ok && st.Mtime < cutoff {
+			err = s.sess.Delete(ctx, p, st.Version)
+		}
 		if errors.Is(err, ErrClosed) {
 			return
 		}
@@ -141,64 +136,38 @@ func ambiguous(err error) bool {
 // resolve decides a write whose answer was lost with the connection.
 //
 // While the lock node still stands at the version the write expected, the
-// write has not been applied, but the request may still be on its way: resolve
-// bumps the node's version, after which the old request can only fail, and
-// the write is tried again. Once the node is gone (deleted by the write
+// write has not been applied, but the request may still be on its way:
+// resolve refences the lock (Lock.Refence bumps the node's version), after
+// which the old request can only fail, and the write is tried again. Once the node is gone (deleted by the write
 // itself, or with a lost session, after which no request of that session can
 // be applied), the write receipt is final evidence: it holds this write's
 // token exactly when the write was applied, whatever other writers did since.
-func (s *Store[T]) resolve(ctx context.Context, lock *heldLock, expected int32, token []byte, cause error) (int32, outcome, error) {
+func (s *Store[T]) resolve(ctx context.Context, w *writeRun, expected int32, token []byte, cause error) (int32, outcome, error) {
 	s.stats.ambiguousWrites.Add(1)
 	unknown := func(err error) (int32, outcome, error) {
 		return -1, failed, fmt.Errorf("%w: the connection dropped during the write (%v) and %v", ErrUnknownOutcome, cause, err)
 	}
-	for {
-		if err := s.sess.waitUsable(ctx); err != nil {
-			return unknown(err)
-		}
-		st, err := call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
-			ok, st, err := s.sess.conn.Exists(lock.path)
-			if err == nil && !ok {
-				return nil, nil
-			}
-			return st, err
-		})
-		if err != nil {
-			if ctx.Err() != nil || s.closedFlag.Load() {
-				return unknown(err)
-			}
-			continue
-		}
-		if st == nil {
-			break
-		}
-		lock.version = st.Version
-		_, err = call(ctx, s.sess, s.closed, func() (*zk.Stat, error) {
-			return s.sess.conn.Set(lock.path, nil, lock.version)
-		})
-		switch {
-		case err == nil:
-			lock.version++
-			s.stats.ambiguousResolved.Add(1)
-			return -1, again, nil
-		case ctx.Err() != nil || s.closedFlag.Load():
-			return unknown(err)
-		}
-		// NoNode (the write landed meanwhile, or the session ended) or a
-		// connection error: look again.
+	fence, err := s.lock.Refence(ctx)
+	switch {
+	case err == nil:
+		w.fence = fence
+		s.stats.ambiguousResolved.Add(1)
+		return -1, again, nil
+	case !errors.Is(err, ErrLockLost):
+		return unknown(err)
 	}
-	data, err := retry(ctx, s.sess, s.closed, func() ([]byte, error) {
-		if _, err := s.sess.conn.Sync(s.receiptPath); err != nil {
-			return nil, err
+	var data []byte
+	err = s.sess.retry(ctx, func(ctx context.Context) (err error) {
+		if err := s.sess.Sync(ctx, s.receiptPath); err != nil {
+			return err
 		}
-		d, _, err := s.sess.conn.Get(s.receiptPath)
-		return d, err
+		data, _, err = s.sess.Get(ctx, s.receiptPath)
+		return err
 	})
 	if err != nil && !errors.Is(err, zk.ErrNoNode) {
 		return unknown(fmt.Errorf("reading its receipt failed: %w", err))
 	}
 	s.stats.ambiguousResolved.Add(1)
-	lock.released = true // gone either way
 	if err == nil && bytes.Equal(data, token) {
 		return s.readBack(ctx, expected+1)
 	}

@@ -68,6 +68,7 @@ type Store[T any] struct {
 	subs  map[*subscriber[T]]struct{}
 
 	writeSem chan struct{} // one Update or CompareAndSwap at a time in this process
+	lock     *Lock         // the write lock under lock/, held under writeSem
 
 	memberID   string
 	memberPath string
@@ -94,7 +95,11 @@ type Store[T any] struct {
 	closeOnce   sync.Once
 	closedFlag  atomic.Bool
 	closed      chan struct{}
-	wg          sync.WaitGroup
+	// life ends, with ErrClosed, when the Store closes: every call the
+	// Store makes waits on a context under it (see scope).
+	life    context.Context
+	endLife context.CancelCauseFunc
+	wg      sync.WaitGroup
 }
 
 // Open opens the shared value under root (for example "/procwatch") on sess,
@@ -152,6 +157,7 @@ func open[T any](ctx context.Context, sess *Session, root string, initial *T, op
 		closed:        make(chan struct{}),
 		badVersion:    -1,
 	}
+	s.life, s.endLife = context.WithCancelCause(context.Background())
 	var zero T
 	s.cur.Store(&snapshot[T]{value: zero, raw: []byte("null"), version: -1})
 	s.server.Store(-1)
@@ -177,6 +183,8 @@ func open[T any](ctx context.Context, sess *Session, root string, initial *T, op
 			return nil, err
 		}
 	}
+	s.lock = NewLock(sess, s.lockPath, LockTimeout(o.lockTimeout), LockData([]byte(s.memberID)),
+		LockACL(o.acls.Owned), LockLogger(o.logger))
 	s.wg.Add(2)
 	go s.watchLoop(watch)
 	go s.sessionLoop()
@@ -215,9 +223,7 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 		if len(data) > s.o.maxPayload {
 			return fmt.Errorf("%w: initial value is %d bytes, limit %d", ErrTooLarge, len(data), s.o.maxPayload)
 		}
-		_, err = call(ctx, s.sess, s.closed, func() (string, error) {
-			return s.sess.conn.Create(s.payloadPath, data, 0, orWorld(s.o.acls.Payload))
-		})
+		_, err = s.sess.Create(ctx, s.payloadPath, data, 0, orWorld(s.o.acls.Payload))
 		switch {
 		case err == nil:
 			s.created = true
@@ -225,10 +231,7 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 			return fmt.Errorf("zkstate: create %s: %w", s.payloadPath, err)
 		}
 	} else {
-		ok, err := call(ctx, s.sess, s.closed, func() (bool, error) {
-			ok, _, err := s.sess.conn.Exists(s.root)
-			return ok, err
-		})
+		ok, _, err := s.sess.Exists(ctx, s.root)
 		if err != nil {
 			return fmt.Errorf("zkstate: check %s: %w", s.root, err)
 		}
@@ -254,11 +257,12 @@ func (s *Store[T]) ensureTree(ctx context.Context) error {
 // existence, so a read-only instance of a secured tree would otherwise fail
 // on nodes that are already there.
 func (s *Store[T]) ensureNode(ctx context.Context, p string, acl []zk.ACL) error {
-	_, err := retry(ctx, s.sess, s.closed, func() (string, error) {
-		if ok, _, err := s.sess.conn.Exists(p); err != nil || ok {
-			return "", err
+	err := s.sess.retry(ctx, func(ctx context.Context) error {
+		if ok, _, err := s.sess.Exists(ctx, p); err != nil || ok {
+			return err
 		}
-		return s.sess.conn.Create(p, nil, 0, orWorld(acl))
+		_, err := s.sess.Create(ctx, p, nil, 0, orWorld(acl))
+		return err
 	})
 	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("zkstate: create %s: %w", p, err)
@@ -289,22 +293,15 @@ func (s *Store[T]) firstRead(ctx context.Context) (<-chan zk.Event, error) {
 		if s.o.noWait {
 			return nil, fmt.Errorf("%w at %s", ErrNoState, s.root)
 		}
-		type existsW struct {
-			ok bool
-			ch <-chan zk.Event
-		}
-		e, err := call(ctx, s.sess, s.closed, func() (existsW, error) {
-			ok, _, ch, err := s.sess.conn.ExistsW(s.payloadPath)
-			return existsW{ok, ch}, err
-		})
+		ok, _, appeared, err := s.sess.ExistsW(ctx, s.payloadPath)
 		if err != nil {
 			return nil, fmt.Errorf("zkstate: wait for %s: %w", s.payloadPath, err)
 		}
-		if e.ok {
+		if ok {
 			continue
 		}
 		select {
-		case <-e.ch:
+		case <-appeared:
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w at %s: %w", ErrNoState, s.root, context.Cause(ctx))
 		}
@@ -321,14 +318,13 @@ func (s *Store[T]) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			for _, p := range []string{s.memberPath, s.closingReceipt()} {
 				if p != "" {
-					_, _ = call(ctx, s.sess, nil, func() (struct{}, error) {
-						return struct{}{}, s.sess.conn.Delete(p, -1)
-					})
+					_ = s.sess.Delete(ctx, p, -1)
 				}
 			}
 			cancel()
 		}
 		close(s.closed)
+		s.endLife(ErrClosed)
 		if s.unsubscribe != nil {
 			s.unsubscribe()
 		}
@@ -336,6 +332,17 @@ func (s *Store[T]) Close() error {
 		s.wg.Wait()
 	})
 	return nil
+}
+
+// scope returns ctx that also ends, with cause ErrClosed, when the Store
+// closes, so that a caller's wait ends with the Store.
+func (s *Store[T]) scope(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.life, func() { cancel(ErrClosed) })
+	return ctx, func() {
+		stop()
+		cancel(context.Canceled)
+	}
 }
 
 func (s *Store[T]) isClosed() bool { return s.closedFlag.Load() }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/google/go-cmp/cmp"
+	"github.com/procwatch/procwatch/internal/testutil"
 	"github.com/procwatch/procwatch/internal/zktest"
 )
 
@@ -79,7 +80,7 @@ func TestExternalWriterAndGarbage(t *testing.T) {
 		}
 	}
 	for i, st := range stores {
-		waitUntil(t, 5*time.Second, "invalid payloads counted", func() bool {
+		testutil.Eventually(t, 5*time.Second, "invalid payloads counted", func() bool {
 			_, info := st.DirtyRead()
 			return info.Invalid && st.Stats().InvalidPayloads >= 1
 		})
@@ -289,7 +290,7 @@ func TestReadGoesStaleWhenServerIsGone(t *testing.T) {
 	if err := zks.Kill(0); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "Read to report ErrStale", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Read to report ErrStale", func() bool {
 		_, err := st.Read()
 		return isErr(err, ErrStale)
 	})
@@ -300,7 +301,7 @@ func TestReadGoesStaleWhenServerIsGone(t *testing.T) {
 	if err := zks.Restart(0); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 20*time.Second, "Read to recover after restart", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Read to recover after restart", func() bool {
 		_, err := st.Read()
 		return err == nil
 	})
@@ -369,7 +370,7 @@ func TestSessionExpiryRecovers(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("session never declared lost")
 	}
-	waitUntil(t, 10*time.Second, "server to expire the listener node", func() bool { return !memberExists() })
+	testutil.Eventually(t, 10*time.Second, "server to expire the listener node", func() bool { return !memberExists() })
 	// Two changes while cut off: they must arrive as one merged diff.
 	for _, g := range []string{"b", "c"} {
 		if _, err := other.Update(ctx, func(c *config) error { c.Globs = append(c.Globs, g); return nil }); err != nil {
@@ -405,7 +406,7 @@ func TestSessionExpiryRecovers(t *testing.T) {
 		t.Errorf("session events (-want +got):\n%s", diff)
 	}
 	kindsMu.Unlock()
-	waitUntil(t, 10*time.Second, "listener node re-created", memberExists)
+	testutil.Eventually(t, 10*time.Second, "listener node re-created", memberExists)
 	if _, err := cut.Update(ctx, func(c *config) error { c.Globs = append(c.Globs, "d"); return nil }); err != nil {
 		t.Fatalf("Update after expiry: %v", err)
 	}
@@ -453,7 +454,7 @@ func TestLeaderKillDuringUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 30*time.Second, "some updates before the kill", func() bool {
+	testutil.Eventually(t, 30*time.Second, "some updates before the kill", func() bool {
 		return sts[1].Stats().Updates+sts[2].Stats().Updates > 10
 	})
 	if err := zks.Kill(leader); err != nil {
@@ -592,7 +593,7 @@ func TestSlowSubscriberGetsResync(t *testing.T) {
 		t.Errorf("fast subscriber: %d events, want 10", len(evs))
 	}
 	close(release)
-	waitUntil(t, 5*time.Second, "slow subscriber to catch up", func() bool {
+	testutil.Eventually(t, 5*time.Second, "slow subscriber to catch up", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(slow) > 0 && slow[len(slow)-1].ToVersion == last
@@ -635,7 +636,7 @@ func TestLockTimeoutAndCleanup(t *testing.T) {
 	if _, err := st.Update(ctx, func(c *counter) error { c.N++; return nil }); !isErr(err, context.DeadlineExceeded) {
 		t.Fatalf("Update with a short context = %v, want context.DeadlineExceeded", err)
 	}
-	waitUntil(t, 5*time.Second, "our lock nodes removed", func() bool {
+	testutil.Eventually(t, 5*time.Second, "our lock nodes removed", func() bool {
 		c, _, err := raw.Children("/locked/lock")
 		return err == nil && len(c) == 1
 	})
@@ -787,24 +788,15 @@ func TestConnectUnreachableSaysWhy(t *testing.T) {
 	}
 }
 
-// noLockNodes waits for the lock directory to empty: locks are released
-// without the caller waiting for the removal.
+// noLockNodes waits for the lock directory to empty: a lock given up on an
+// error path is removed in the background.
 func noLockNodes(t *testing.T, raw *zk.Conn, dir string) {
 	t.Helper()
-	var locks []string
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var err error
-		locks, _, err = raw.Children(dir)
+	testutil.EventuallySaying(t, 5*time.Second, "no lock nodes under "+dir, func() (bool, string) {
+		locks, _, err := raw.Children(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(locks) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("lock nodes left behind: %v", locks)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(locks) == 0, fmt.Sprintf("lock nodes left behind: %v", locks)
+	})
 }

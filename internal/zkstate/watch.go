@@ -1,7 +1,6 @@
 package zkstate
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -21,8 +20,7 @@ func (s *Store[T]) kickWatch() {
 // hides it.
 func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := s.life
 	ticker := time.NewTicker(s.o.verifyInterval)
 	defer ticker.Stop()
 	backoff := 50 * time.Millisecond
@@ -41,16 +39,9 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 				s.readRecovered()
 				s.payloadGone()
 				s.o.logger.Warn("zkstate: payload node is missing; keeping the last good value", "path", s.payloadPath)
-				type existsW struct {
-					ok bool
-					ch <-chan zk.Event
-				}
-				e, err := call(ctx, s.sess, s.closed, func() (existsW, error) {
-					ok, _, ch, err := s.sess.conn.ExistsW(s.payloadPath)
-					return existsW{ok, ch}, err
-				})
-				if err == nil && !e.ok {
-					watch = e.ch
+				ok, _, created, err := s.sess.ExistsW(ctx, s.payloadPath)
+				if err == nil && !ok {
+					watch = created
 				}
 			case !transient(err) && !errors.Is(err, zk.ErrSessionExpired):
 				s.readFailed(err)
@@ -75,24 +66,17 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 			watch = nil
 		case <-ticker.C:
 			sent := s.now()
-			type exists struct {
-				ok bool
-				st *zk.Stat
-			}
-			e, err := call(ctx, s.sess, s.closed, func() (exists, error) {
-				ok, st, err := s.sess.conn.Exists(s.payloadPath)
-				return exists{ok, st}, err
-			})
+			ok, st, err := s.sess.Exists(ctx, s.payloadPath)
 			if err != nil {
 				continue
 			}
-			if !e.ok {
+			if !ok {
 				watch = nil
 				continue
 			}
 			s.applyMu.Lock()
 			cur := s.cur.Load()
-			same := e.st.Mzxid == cur.mzxid || e.st.Mzxid == s.badMzxid
+			same := st.Mzxid == cur.mzxid || st.Mzxid == s.badMzxid
 			s.applyMu.Unlock()
 			if same {
 				s.markVerified(sent)
@@ -155,7 +139,7 @@ func (s *Store[T]) sessionLoop() {
 }
 
 func (s *Store[T]) resync() {
-	ctx, span := s.tracer.Start(context.Background(), "zkstate.Resync")
+	ctx, span := s.tracer.Start(s.life, "zkstate.Resync")
 	defer span.End()
 	s.stats.resyncs.Add(1)
 	s.kickWatch()

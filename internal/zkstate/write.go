@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-zookeeper/zk"
 	"go.opentelemetry.io/otel/attribute"
@@ -97,7 +98,8 @@ func (s *Store[T]) encodeChecked(v T, base []byte) ([]byte, error) {
 type writeRun struct {
 	strict  int32 // >= 0: a strict compare-and-set on that version
 	produce func(base []byte) ([]byte, error)
-	lock    *heldLock
+	// fence is the write lock's, carried into the commit.
+	fence Fence
 	// optimistic: the attempt starts from the local copy, which the watch
 	// keeps current; in the usual case that saves a read, and the
 	// compare-and-set catches a copy that was behind, after which every
@@ -113,6 +115,8 @@ type writeRun struct {
 // this process), the ZooKeeper lock and the receipt, then attempts until one
 // is decided.
 func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce func(base []byte) ([]byte, error)) (version int32, err error) {
+	ctx, end := s.scope(ctx)
+	defer end()
 	ctx, span := s.tracer.Start(ctx, name)
 	w := &writeRun{strict: strict, produce: produce}
 	defer func() {
@@ -128,21 +132,34 @@ func (s *Store[T]) write(ctx context.Context, name string, strict int32, produce
 		return -1, err
 	}
 	defer leave()
-	if w.lock, err = s.acquireLock(ctx); err != nil {
+	if w.fence, err = s.takeLock(ctx); err != nil {
 		return -1, err
 	}
-	defer s.releaseLock(w.lock)
+	// The removal of the lock node is not abandoned with ctx: Unlock
+	// hands it to the background.
+	defer func() { _ = s.lock.Unlock(ctx) }()
 	if err := s.ensureReceipt(ctx); err != nil {
 		return -1, err
 	}
 	// After waiting in the lock queue the copy is most likely behind (the
 	// holder before us just wrote), so then the server is read at once.
-	w.optimistic = !w.lock.waited
+	w.optimistic = !s.lock.Waited()
 	for {
 		if version, done, err := s.attempt(ctx, w); done {
 			return version, err
 		}
 	}
+}
+
+// takeLock takes the write lock, counting the wait, failed or not.
+func (s *Store[T]) takeLock(ctx context.Context) (Fence, error) {
+	start := time.Now()
+	defer func() { s.stats.lockWaitNanos.Add(uint64(time.Since(start))) }()
+	f, err := s.lock.Lock(ctx)
+	if err == nil {
+		s.stats.lockAcquisitions.Add(1)
+	}
+	return f, err
 }
 
 // enterWrite waits for this process's turn to write.
@@ -195,7 +212,7 @@ func (s *Store[T]) attempt(ctx context.Context, w *writeRun) (version int32, don
 	if len(out) > s.o.maxPayload {
 		return -1, true, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(out), s.o.maxPayload)
 	}
-	v, outcome, err := s.commit(ctx, w.lock, out, version)
+	v, outcome, err := s.commit(ctx, w, out, version)
 	return s.settle(w, v, outcome, err)
 }
 
@@ -275,12 +292,12 @@ const (
 )
 
 // commit writes out over version expected in one multi that also deletes
-// the lock node at its expected version and stores a fresh token in this
-// Store's write receipt. Deleting the lock node is the fence (the multi
-// fails if the node went with a lost session) and releases the lock in the
-// same transaction, which saves a write. It never abandons the request on
-// ctx: its outcome decides what the caller is told.
-func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expected int32) (int32, outcome, error) {
+// the lock node under the write's fence and stores a fresh token in this
+// Store's write receipt. The fence's Delete fails the multi if the node
+// went with a lost session, and releases the lock in the same transaction,
+// which saves a write. It never abandons the request on ctx: its outcome
+// decides what the caller is told.
+func (s *Store[T]) commit(ctx context.Context, w *writeRun, out []byte, expected int32) (int32, outcome, error) {
 	token, err := newReceiptToken()
 	if err != nil {
 		return -1, failed, err
@@ -289,19 +306,19 @@ func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expec
 		s.beforeCommit()
 	}
 	resp, err := s.sess.conn.Multi(
-		&zk.DeleteRequest{Path: lock.path, Version: lock.version},
+		w.fence.Delete(),
 		&zk.SetDataRequest{Path: s.payloadPath, Data: out, Version: expected},
 		&zk.SetDataRequest{Path: s.receiptPath, Data: token, Version: -1},
 	)
 	if err == nil && len(resp) == 3 && resp[1].Stat != nil {
-		lock.released = true
+		s.lock.Released()
 		s.advance(out, resp[1].Stat, s.now())
 		return resp[1].Stat.Version, committed, nil
 	}
 	if len(resp) == 3 {
 		switch {
 		case errors.Is(resp[0].Error, zk.ErrNoNode):
-			return -1, failed, fmt.Errorf("%w: lock node %s is gone; nothing was written", ErrLockLost, lock.path)
+			return -1, failed, fmt.Errorf("%w: lock node %s is gone; nothing was written", ErrLockLost, w.fence.Path)
 		case errors.Is(resp[1].Error, zk.ErrBadVersion):
 			return -1, conflicted, fmt.Errorf("%w: %s changed after version %d by a writer outside the lock", ErrConflict, s.payloadPath, expected)
 		case errors.Is(resp[1].Error, zk.ErrNoNode):
@@ -316,7 +333,7 @@ func (s *Store[T]) commit(ctx context.Context, lock *heldLock, out []byte, expec
 		}
 	}
 	if ambiguous(err) {
-		return s.resolve(ctx, lock, expected, token, err)
+		return s.resolve(ctx, w, expected, token, err)
 	}
 	return -1, failed, fmt.Errorf("zkstate: write %s: %w", s.payloadPath, mapErr(err))
 }
