@@ -733,7 +733,9 @@ func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names [
 	// procwatch_group_applies has a series per group applying to the
 	// agent, none without one. "*" selects whatever the agent's hostname.
 	kazooSet(t, servers, "/procwatch/payload", fmt.Appendf(nil, `{"globs": [%q], "groups": {"e2e": {"hosts": ["*"], "globs": [%q]}}}`, name, name))
-	a := startAgent(t, b, "agent", servers, "/procwatch")
+	// --collect.pss: the README documents procwatch_glob_proportional_memory_bytes,
+	// which only such an agent exports.
+	a := startAgent(t, b, "agent", servers, "/procwatch", "--collect.pss")
 	eventually(t, 20*time.Second, "every series of the agent", func() (bool, string) {
 		var err error
 		families, err = a.scrape()
