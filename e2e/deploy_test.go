@@ -77,6 +77,8 @@ func TestAlertRules(t *testing.T) {
 		{"ProcwatchNoGlobs", "procwatch_globs == 0 and max_over_time(procwatch_globs[1h]) > 0"},
 		{"ProcwatchAgentBehind", "procwatch_state_version < on(job) group_left() max by (job) (procwatch_state_version)"},
 		{"ProcwatchSkippedGroup", "procwatch_skipped_groups > 0"},
+		{"ProcwatchZombiesAccumulating", `procwatch_glob_states{state="zombie"} > (procwatch_glob_states{state="zombie"} offset 10m) and min_over_time(procwatch_glob_states{state="zombie"}[10m]) > 0`},
+		{"ProcwatchNearFDLimit", "procwatch_glob_max_fd_ratio > 0.9"},
 	} {
 		r := findRule(t, rules, want.alert)
 		if r.Expr != want.expr {
@@ -733,7 +735,9 @@ func exportedNames(t *testing.T) (families map[string]*dto.MetricFamily, names [
 	// procwatch_group_applies has a series per group applying to the
 	// agent, none without one. "*" selects whatever the agent's hostname.
 	kazooSet(t, servers, "/procwatch/payload", fmt.Appendf(nil, `{"globs": [%q], "groups": {"e2e": {"hosts": ["*"], "globs": [%q]}}}`, name, name))
-	a := startAgent(t, b, "agent", servers, "/procwatch")
+	// --collect.pss: the README documents procwatch_glob_proportional_memory_bytes,
+	// which only such an agent exports.
+	a := startAgent(t, b, "agent", servers, "/procwatch", "--collect.pss")
 	eventually(t, 20*time.Second, "every series of the agent", func() (bool, string) {
 		var err error
 		families, err = a.scrape()

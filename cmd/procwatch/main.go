@@ -66,6 +66,7 @@ type options struct {
 	cacheFile      string
 	sessionTimeout time.Duration
 	procfs         string
+	collectPSS     bool
 	scanInterval   time.Duration
 	logLevel       string
 	logFormat      string
@@ -139,6 +140,7 @@ process runs, /readyz once a watch list is loaded (from ZooKeeper or
 	f.DurationVar(&o.sessionTimeout, "session-timeout", zkopts.DefaultAgentSessionTimeout, "ZooKeeper session timeout")
 	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
+	f.BoolVar(&o.collectPSS, "collect.pss", false, "read the PSS of matched processes from smaps_rollup (procwatch_glob_proportional_memory_bytes); costly for large processes")
 	f.StringVar(&o.hostname, "hostname", "", "this agent's name for targeting: groups match it with their hosts globs (default: the OS hostname) ["+envHostname+"]")
 	f.StringArrayVar(&o.labels, "label", nil, "KEY=VALUE identity label for targeting, repeatable, comma separated in ["+envLabels+"]")
 	f.DurationVar(&o.memberInterval, "member-update-interval", agent.DefaultMemberUpdateInterval, "least time between rewrites of this agent's member info for a changed set of missing globs")
@@ -208,6 +210,7 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		CacheFile:        o.cacheFile,
 		SessionTimeout:   o.sessionTimeout,
 		ProcfsRoot:       o.procfs,
+		CollectPSS:       o.collectPSS,
 		ScanInterval:     o.scanInterval,
 		Hostname:         o.hostname,
 		Labels:           labels,

@@ -112,6 +112,11 @@ func TestFlags(t *testing.T) {
 			env:  map[string]string{"PROCWATCH_HOSTNAME": "env", "PROCWATCH_LABELS": "role=env,x=y"},
 			want: with(func(c *agent.Config) { c.Hostname, c.Labels = "flag", map[string]string{"role": "flag"} }),
 		},
+		{
+			name: "PSS collection",
+			args: []string{"--collect.pss"},
+			want: with(func(c *agent.Config) { c.CollectPSS = true }),
+		},
 		{name: "bad label", args: []string{"--label", "role"}, wantCode: 2, wantErr: `--label: label "role": want KEY=VALUE`},
 		{name: "label twice", args: []string{"--label", "role=a", "--label", "role=b"}, wantCode: 2, wantErr: "label role given twice"},
 		{name: "bad label from the environment", env: map[string]string{"PROCWATCH_LABELS": "ro le=db"}, wantCode: 2, wantErr: `label key "ro le"`},

@@ -81,6 +81,10 @@ type Config struct {
 	MemberInterval time.Duration
 	// ProcfsRoot is the procfs mount to read processes from.
 	ProcfsRoot string
+	// CollectPSS makes the agent read the PSS of matched processes and
+	// export procwatch_glob_proportional_memory_bytes (see
+	// monitor.WithPSS for what it costs).
+	CollectPSS bool
 	// ScanInterval is the period of the agent's own scans; zero or less
 	// leaves scanning to list changes and scrapes.
 	ScanInterval time.Duration
@@ -127,7 +131,7 @@ func Run(ctx context.Context, cfg Config) error {
 		tp = p
 	}
 
-	src, err := monitor.NewDefaultSource(cfg.ProcfsRoot)
+	src, err := monitor.NewDefaultSource(cfg.ProcfsRoot, monitor.WithPSS(cfg.CollectPSS))
 	if err != nil {
 		return fmt.Errorf("procfs at %s: %w", cfg.ProcfsRoot, err)
 	}

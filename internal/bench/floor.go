@@ -15,18 +15,19 @@ import (
 // openat/read/close into another), and nothing else: no parsing, no cache,
 // no matching.
 type floorScanner struct {
-	dirBuf, statBuf, pathBuf []byte
+	dirBuf, statBuf, statusBuf, pathBuf []byte
 }
 
 func newFloorScanner() *floorScanner {
-	return &floorScanner{dirBuf: make([]byte, 32<<10), statBuf: make([]byte, 4<<10), pathBuf: make([]byte, 0, 64)}
+	return &floorScanner{dirBuf: make([]byte, 32<<10), statBuf: make([]byte, 4<<10), statusBuf: make([]byte, 16<<10), pathBuf: make([]byte, 0, 64)}
 }
 
 // scan lists root and reads every process's stat file; it returns how many
-// it read. With details, it also reads the io file and opens the fd
-// directory (one fstat, whose size is the fd count on Linux 6.2 and later)
-// of every process for which details returns true, given the stat text:
-// the least the agent must read for a matched process.
+// it read. With details, it also reads the io and status files and opens
+// the fd directory (one fstat, whose size is the fd count on Linux 6.2 and
+// later) of every process for which details returns true, given the stat
+// text: the least the agent must read for a matched process on every scan
+// (its limits file is read once per process lifetime).
 func (f *floorScanner) scan(root string, details func(stat []byte) bool) (int, error) {
 	dirfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -67,6 +68,7 @@ func (f *floorScanner) scan(root string, details func(stat []byte) bool) (int, e
 			if details != nil && details(f.statBuf[:m]) {
 				var ioBuf [1024]byte
 				_, _ = f.readAt(dirfd, name, "/io\x00", ioBuf[:], 0)
+				_, _ = f.readAt(dirfd, name, "/status\x00", f.statusBuf, 0)
 				if fd, err := f.openAt(dirfd, name, "/fd\x00", unix.O_RDONLY|unix.O_DIRECTORY); err == nil {
 					var st unix.Stat_t
 					_ = unix.Fstat(fd, &st)

@@ -191,7 +191,7 @@ func scanSection(ctx context.Context, e *env) (sectionResult, error) {
 			Ratio:   fmtRatio(r),
 			Verdict: Info,
 		})
-		res.note("scan, live host, %s: %d processes matched; %d scans per side in %d interleaved blocks; by CLOCK_PROCESS_CPUTIME_ID procwatch %s and floor %s per scan; a floor that also reads io and the fd count of the 2,000 sleeps (what the agent must read for matched processes) costs %s per scan, procwatch/that = %s",
+		res.note("scan, live host, %s: %d processes matched; %d scans per side in %d interleaved blocks; by CLOCK_PROCESS_CPUTIME_ID procwatch %s and floor %s per scan; a floor that also reads io, status and the fd count of the 2,000 sleeps (what the agent must read for matched processes) costs %s per scan, procwatch/that = %s",
 			live.name, matched, proj.scans, blocks, fmtDur(proj.cpuPerScan()), fmtDur(floor.cpuPerScan()),
 			fmtDur(detailsStat/scans), fmtRatio(ratio(float64(projStat), float64(detailsStat))))
 	}

@@ -39,6 +39,12 @@ var (
 	globOldest    = desc("glob_oldest_start_time_seconds", "Start time of the oldest process matching the glob, in seconds since the Unix epoch.", "glob")
 	globStarts    = desc("glob_process_starts_total", "Processes that began matching the glob after it was configured.", "glob")
 	globExits     = desc("glob_process_exits_total", "Processes that stopped matching the glob (exited or exec'd into something else).", "glob")
+	globStates    = desc("glob_states", "Processes matching the glob by the kernel state of their main thread: running (R), sleeping (S), waiting (D, uninterruptible, usually on I/O), zombie (Z, exited and not reaped by its parent; counted here only), other (T, t, I, X and any other).", "glob", "state")
+	globSwitches  = desc("glob_context_switches_total", "Context switches of the main thread of processes that matched the glob, including exited ones: voluntary (it waited) or involuntary (it was preempted).", "glob", "kind")
+	globFaults    = desc("glob_page_faults_total", "Page faults of processes that matched the glob, including exited ones: minor (served from memory) or major (read from storage).", "glob", "kind")
+	globSwap      = desc("glob_swap_bytes", "Swapped-out memory of the processes matching the glob (VmSwap).", "glob")
+	globFDRatio   = desc("glob_max_fd_ratio", "Highest ratio of open file descriptors to the soft limit (RLIMIT_NOFILE) among the processes matching the glob; 0 when none.", "glob")
+	globPSS       = desc("glob_proportional_memory_bytes", "Proportional set size (PSS: resident memory, shared pages divided among their sharers) of the processes matching the glob; exported with --collect.pss.", "glob")
 
 	globsInForce  = desc("globs", "Number of valid globs in force.")
 	invalidGlobs  = desc("invalid_globs", "Number of globs of the list in force skipped because they are invalid.")
@@ -166,7 +172,7 @@ func New(mon *monitor.Monitor, opts ...Option) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		globProcesses, globThreads, globCPU, globRSS, globVSize, globFDs, globRead, globWrite,
-		globOldest, globStarts, globExits, globsInForce, invalidGlobs, globErrors, scanFailures,
+		globOldest, globStarts, globExits, globStates, globSwitches, globFaults, globSwap, globFDRatio, globPSS, globsInForce, invalidGlobs, globErrors, scanFailures,
 		scanned, buildInfo, scanDuration,
 	} {
 		ch <- d
@@ -187,7 +193,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	res, ok := c.latest()
 	if ok {
 		for i := range res.Globs {
-			collectGlob(ch, &res.Globs[i])
+			collectGlob(ch, &res.Globs[i], res.PSS)
 		}
 		ch <- gauge(scanned, float64(res.Scanned))
 	}
@@ -246,7 +252,7 @@ func histogram(d *prometheus.Desc, st *monitor.Stats) prometheus.Metric {
 	return prometheus.MustNewConstHistogram(d, st.Scans, st.DurationSum, buckets)
 }
 
-func collectGlob(ch chan<- prometheus.Metric, g *monitor.GlobStats) {
+func collectGlob(ch chan<- prometheus.Metric, g *monitor.GlobStats, pss bool) {
 	ch <- gauge(globProcesses, float64(g.Processes), g.Glob)
 	ch <- gauge(globThreads, float64(g.Threads), g.Glob)
 	ch <- counter(globCPU, g.CPUUser, g.Glob, "user")
@@ -261,6 +267,18 @@ func collectGlob(ch chan<- prometheus.Metric, g *monitor.GlobStats) {
 	}
 	ch <- counter(globStarts, float64(g.Starts), g.Glob)
 	ch <- counter(globExits, float64(g.Exits), g.Glob)
+	for s := range monitor.NumStates {
+		ch <- gauge(globStates, float64(g.States[s]), g.Glob, s.String())
+	}
+	ch <- counter(globSwitches, float64(g.VoluntarySwitches), g.Glob, "voluntary")
+	ch <- counter(globSwitches, float64(g.InvoluntarySwitches), g.Glob, "involuntary")
+	ch <- counter(globFaults, float64(g.MinorFaults), g.Glob, "minor")
+	ch <- counter(globFaults, float64(g.MajorFaults), g.Glob, "major")
+	ch <- gauge(globSwap, float64(g.Swap), g.Glob)
+	ch <- gauge(globFDRatio, g.MaxFDRatio, g.Glob)
+	if pss {
+		ch <- gauge(globPSS, float64(g.PSS), g.Glob)
+	}
 }
 
 func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {

@@ -12,6 +12,10 @@
 //     missing process works from the first scrape after a reboot.
 //     procwatch_glob_oldest_start_time_seconds is the one per-glob series
 //     left out while a glob matches nothing: there is no oldest start.
+//     procwatch_glob_states has all five states for every glob, 0 or not;
+//     procwatch_glob_proportional_memory_bytes is exported only by an agent
+//     reading PSS (--collect.pss), so its absence means "not collected",
+//     never 0.
 //   - Counters never decrease while a glob stays configured: the monitor
 //     carries the last values of exited processes in its totals.
 //   - A scrape does bounded work. It exports the monitor's latest scan when
@@ -36,6 +40,12 @@
 //	procwatch_glob_oldest_start_time_seconds{glob}    gauge, absent while the glob matches nothing
 //	procwatch_glob_process_starts_total{glob}         counter
 //	procwatch_glob_process_exits_total{glob}          counter
+//	procwatch_glob_states{glob,state}                 gauge, state=running|sleeping|waiting|zombie|other, all five always
+//	procwatch_glob_context_switches_total{glob,kind}  counter, kind=voluntary|involuntary (main thread)
+//	procwatch_glob_page_faults_total{glob,kind}       counter, kind=major|minor
+//	procwatch_glob_swap_bytes{glob}                   gauge
+//	procwatch_glob_max_fd_ratio{glob}                 gauge, highest open fds / soft limit (0 when none)
+//	procwatch_glob_proportional_memory_bytes{glob}    gauge, PSS; only with --collect.pss
 //	procwatch_globs                                   gauge, valid globs in force
 //	procwatch_invalid_globs                           gauge, globs of the list in force skipped as invalid
 //	procwatch_glob_errors_total                       counter, invalid globs met (each counted when it enters the list)

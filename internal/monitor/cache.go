@@ -26,6 +26,11 @@ type entry struct {
 	// gen is the Matcher generation matches was computed for.
 	gen     uint64
 	matches []int
+	// fdLimit is the soft RLIMIT_NOFILE last read for the process, valid
+	// while limitRead is set: see LinuxSource.fdLimit for when it is read
+	// again.
+	fdLimit   uint64
+	limitRead bool
 }
 
 // setIdentity records a freshly read identity and invalidates the match.
@@ -41,6 +46,11 @@ func (e *entry) setIdentity(comm, exe string, cmdline []string) {
 	if e.reads < 2 {
 		e.reads++
 	}
+	// A process sets its limits as it starts (Go's runtime raises the fd
+	// soft limit to the hard one before main), and exec is where a
+	// wrapper's "ulimit -n" takes effect: the limit is read again
+	// whenever the identity is.
+	e.limitRead = false
 	e.gen = 0
 	e.matches = e.matches[:0]
 }

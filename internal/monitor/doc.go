@@ -14,8 +14,10 @@
 //     directory entry and /proc/PID/stat). The name, executable and command
 //     line are read once per process lifetime (and re-read when its comm
 //     changes, which is what exec does), and the match result is cached per
-//     process and [Matcher]. The detailed files (io, fd count) are read only
-//     for processes that match at least one glob.
+//     process and [Matcher]. The detailed files (io, status, the fd count
+//     and limit, and smaps_rollup with [WithPSS]) are read only for
+//     processes that match at least one glob, and the fd limit only once
+//     per process lifetime unless the process nears it.
 //   - A process that vanishes during a scan is not an error, and permission
 //     errors on another user's exe, io or fd directory only leave those
 //     values empty.
@@ -23,11 +25,13 @@
 //     nothing matches it.
 //   - A zombie (a process that exited and that its parent has not reaped)
 //     is not a live process: it counts in no gauge, only in
-//     [GlobStats.Zombies]. It matches by the identity it had while it was
+//     [GlobStats.Zombies] and under [StateZombie] in [GlobStats.States].
+//     It matches by the identity it had while it was
 //     seen alive, or by its comm if it never was, whatever the length of
 //     its name, and its exit is counted once, when it is first seen a
 //     zombie.
-//   - Counters (CPU seconds, I/O bytes, starts, exits) never decrease while a
+//   - Counters (CPU seconds, I/O bytes, page faults, context switches,
+//     starts, exits) never decrease while a
 //     glob stays configured: an exited process's last observed values stay in
 //     its globs' totals.
 //

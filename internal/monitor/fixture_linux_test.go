@@ -36,7 +36,8 @@ var fixtureProcs = []fakeProc{
 	{PID: 100, Comm: "kube-controller", Flags: 0x400100, UTime: 5000, STime: 1200, Threads: 12, Start: 1000,
 		VSize: 800_000_000, RSSPages: 50_000, Exe: "/usr/local/bin/kube-controller-manager",
 		Cmdline:   []string{"/usr/local/bin/kube-controller-manager", "--leader-elect=true", "--v=2"},
-		ReadBytes: 4096, WriteBytes: 81920, FDs: 5},
+		ReadBytes: 4096, WriteBytes: 81920, FDs: 5,
+		MinFlt: 12000, MajFlt: 30, VoluntarySwitches: 5000, InvoluntarySwitches: 700, SwapKB: 2048, FDLimit: 1 << 20, PSSKB: 150000},
 	// nginx whose binary was replaced by an upgrade, with setproctitle
 	// command lines (one argument containing spaces).
 	{PID: 200, Comm: "nginx", Flags: 0x400140, UTime: 20, STime: 10, Threads: 1, Start: 2000,
@@ -44,19 +45,24 @@ var fixtureProcs = []fakeProc{
 		Cmdline: []string{"nginx: master process /usr/sbin/nginx -g daemon off;"}, FDs: 6},
 	{PID: 201, Comm: "nginx", Flags: 0x400140, UTime: 300, STime: 100, Threads: 1, Start: 2005,
 		VSize: 51_000_000, RSSPages: 2000, Exe: "/usr/sbin/nginx (deleted)",
-		Cmdline: []string{"nginx: worker process"}, ReadBytes: 10, WriteBytes: 20, FDs: 8},
-	// A comm with spaces and parentheses, including a ')'.
-	{PID: 300, Comm: "x (y) z)", Flags: 0x400000, UTime: 7, STime: 3, Threads: 2, Start: 3000,
+		Cmdline: []string{"nginx: worker process"}, ReadBytes: 10, WriteBytes: 20, FDs: 8,
+		// Close to its fd limit: 8 of 10.
+		FDLimit: 10},
+	// A comm with spaces and parentheses, including a ')'; running.
+	{PID: 300, Comm: "x (y) z)", State: 'R', Flags: 0x400000, UTime: 7, STime: 3, Threads: 2, Start: 3000,
 		VSize: 1_000_000, RSSPages: 100, Exe: "/usr/bin/weird", Cmdline: []string{"weird", "--flag"}, FDs: 1},
 	// The process tests make exit between two scans.
 	{PID: 400, Comm: "sleep", Flags: 0x400000, UTime: 1, STime: 2, Threads: 1, Start: 5000,
 		VSize: 8_000_000, RSSPages: 200, Exe: "/usr/bin/sleep", Cmdline: []string{"sleep", "600"},
-		ReadBytes: 8192, FDs: 3},
+		ReadBytes: 8192, FDs: 3,
+		MinFlt: 150, MajFlt: 2, VoluntarySwitches: 10, InvoluntarySwitches: 3, PSSKB: 600},
 	// A busybox applet: named by its comm, not by the multi-call binary.
 	{PID: 500, Comm: "sleep", Flags: 0x400000, Threads: 1, Start: 6000,
-		VSize: 1_500_000, RSSPages: 100, Exe: "/bin/busybox", Cmdline: []string{"sleep", "300"}, FDs: 3},
-	// A script: comm is the script, exe the interpreter behind a symlink.
-	{PID: 600, Comm: "backup.py", Flags: 0x400000, UTime: 90, STime: 30, Threads: 3, Start: 7000,
+		VSize: 1_500_000, RSSPages: 100, Exe: "/bin/busybox", Cmdline: []string{"sleep", "300"}, FDs: 3,
+		MinFlt: 50, MajFlt: 1, VoluntarySwitches: 4, InvoluntarySwitches: 1, SwapKB: 16, FDLimit: 4, PSSKB: 300},
+	// A script: comm is the script, exe the interpreter behind a symlink;
+	// waiting on its disk.
+	{PID: 600, Comm: "backup.py", State: 'D', Flags: 0x400000, UTime: 90, STime: 30, Threads: 3, Start: 7000,
 		VSize: 30_000_000, RSSPages: 4000, Exe: "/usr/bin/python3.11",
 		Cmdline: []string{"/usr/bin/python3", "/usr/local/bin/backup.py", "--full"}, WriteBytes: 1 << 20, FDs: 4},
 }

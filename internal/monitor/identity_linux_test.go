@@ -84,8 +84,11 @@ func TestLinuxSourceSelectorsFixture(t *testing.T) {
 	want := []matchSummary{
 		{1, "systemd", []string{"user:root", "user:*", "unit:*"}},
 		{2, "kthreadd", []string{"user:root", "user:*", "cgroup:/"}},
+		// The fixture's own status files (uid 0), no cgroup file.
+		{100, "kube-controller-manager", []string{"user:root", "user:*"}},
 		{200, "nginx", []string{"user:root", "user:*", "unit:nginx.service", "unit:*", "cgroup:/system.slice/*"}},
 		{201, "nginx", []string{"user:www-data", "user:*", "unit:nginx.service", "unit:*", "cgroup:/system.slice/*"}},
+		{300, "x (y) z)", []string{"user:root", "user:*"}},
 		{400, "sleep", []string{"user:4242", "user:*", "unit:session-*.scope", "unit:*", "cgroup:/user.slice/**"}},
 		// cgroup v1 only: the unit from systemd's hierarchy, no v2 path.
 		{500, "sleep", []string{"user:www-data", "user:*", "unit:cron.service", "unit:*"}},
@@ -100,8 +103,10 @@ func TestLinuxSourceSelectorsFixture(t *testing.T) {
 	wantProcs := map[int][3]string{
 		1:   {"root", "init.scope", "/init.scope"},
 		2:   {"root", "", "/"},
+		100: {"root", "", ""},
 		200: {"root", "nginx.service", "/system.slice/nginx.service"},
 		201: {"www-data", "nginx.service", "/system.slice/nginx.service"},
+		300: {"root", "", ""},
 		400: {"4242", "session-3.scope", "/user.slice/user-1000.slice/session-3.scope"},
 		500: {"www-data", "cron.service", ""},
 	}
@@ -148,7 +153,7 @@ func TestLinuxSourceReadsSelectorsOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("a list without user: globs read status: %d errors", snap.Errors)
 	}
 	again, _ := Compile([]string{"user:www-data", "user:root"})
-	if snap := scanOrFail(t, s, again); snap.Errors != 0 || len(snap.Procs) != 5 {
+	if snap := scanOrFail(t, s, again); snap.Errors != 0 || len(snap.Procs) != 7 {
 		t.Errorf("users known already were read again: %d errors, %d matched", snap.Errors, len(snap.Procs))
 	}
 	// The cgroup file was never needed so far: it is read now, not before.

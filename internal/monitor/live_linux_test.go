@@ -163,6 +163,12 @@ func TestMonitorLiveZombies(t *testing.T) {
 		for _, g := range res.Globs {
 			out = append(out, row{g.Glob, g.Processes, g.Threads, g.FDs, g.Zombies, g.Starts, g.Exits,
 				!g.OldestStart.IsZero(), g.RSS > 0})
+			// The states count the zombies, and the live processes by
+			// their state: sleeping, for a sleep.
+			want := [NumStates]int{StateSleeping: g.Processes, StateZombie: g.Zombies}
+			if g.States != want {
+				t.Errorf("glob %q: states %v, want %v", g.Glob, g.States, want)
+			}
 		}
 		return out
 	}

@@ -43,6 +43,9 @@ type ScanResult struct {
 	// Errors is the number of processes skipped for an unexpected read
 	// error (see Snapshot.Errors).
 	Errors int
+	// PSS tells that the source reads PSS ([WithPSS]), so that
+	// GlobStats.PSS is a value to export.
+	PSS bool
 }
 
 // Option configures a Monitor.
@@ -230,6 +233,7 @@ func (m *Monitor) scan(ctx context.Context) (res ScanResult, err error) {
 		Scanned:      snap.Scanned,
 		Matched:      len(snap.Procs),
 		Errors:       snap.Errors,
+		PSS:          snap.PSS,
 	}
 	res.Duration = time.Since(start)
 	span.SetAttributes(

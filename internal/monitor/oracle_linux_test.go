@@ -80,6 +80,37 @@ func TestLinuxSourceAgainstGopsutil(t *testing.T) {
 		if g.ReadBytes != w.ReadBytes || g.WriteBytes != w.WriteBytes {
 			t.Errorf("pid %d: io %d/%d, gopsutil %d/%d", pid, g.ReadBytes, g.WriteBytes, w.ReadBytes, w.WriteBytes)
 		}
+		// A settled sleep neither faults nor switches, so both readers
+		// see the same counts; gopsutil takes the swap from smaps_rollup
+		// and the limit through its own parser of limits.
+		type health struct {
+			State                                  ProcState
+			MinorFaults, MajorFaults               uint64
+			VoluntarySwitches, InvoluntarySwitches uint64
+			Swap, FDLimit                          uint64
+		}
+		gh := health{StateOf(g.State), g.MinorFaults, g.MajorFaults, g.VoluntarySwitches, g.InvoluntarySwitches, g.Swap, g.FDLimit}
+		wh := health{StateOf(w.State), w.MinorFaults, w.MajorFaults, w.VoluntarySwitches, w.InvoluntarySwitches, w.Swap, w.FDLimit}
+		if diff := cmp.Diff(wh, gh); diff != "" {
+			t.Errorf("pid %d health (-gopsutil +linux):\n%s", pid, diff)
+		}
+		if g.MinorFaults == 0 || g.VoluntarySwitches == 0 || g.FDLimit == 0 {
+			t.Errorf("pid %d: minor faults %d, voluntary switches %d, fd limit %d; a started sleep has all three",
+				pid, g.MinorFaults, g.VoluntarySwitches, g.FDLimit)
+		}
+	}
+
+	// With PSS, both read it from smaps_rollup: a sleep's is above 0 and
+	// at most its RSS.
+	pssLin, err := NewLinuxSource("", WithPSS(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want = byPID(pssLin), byPID(NewGopsutilSource("", WithPSS(true)))
+	for pid, g := range got {
+		if g.PSS == 0 || g.PSS > g.RSS || g.PSS != want[pid].PSS {
+			t.Errorf("pid %d: pss %d (rss %d), gopsutil %d", pid, g.PSS, g.RSS, want[pid].PSS)
+		}
 	}
 
 	// Both see an exit.

@@ -67,6 +67,37 @@ type Proc struct {
 	// gauges leave it out (see [GlobStats.Zombies]).
 	Zombie bool
 
+	// State is the kernel's state letter of the process's main thread
+	// (field 3 of /proc/PID/stat, as ps shows it): R running, S sleeping,
+	// D waiting uninterruptibly, Z zombie, and T, t, I, X and others. See
+	// [StateOf].
+	State byte
+	// MinorFaults and MajorFaults are the page faults of all the process's
+	// threads since it started (fields 10 and 12 of /proc/PID/stat): minor
+	// ones were served from memory, major ones had to read from storage.
+	MinorFaults, MajorFaults uint64
+	// VoluntarySwitches and InvoluntarySwitches are the context switches
+	// of the main thread (voluntary_ctxt_switches and
+	// nonvoluntary_ctxt_switches of /proc/PID/status): it gave up the CPU
+	// to wait for something, or was preempted. /proc/PID/status counts the
+	// main thread only, as gopsutil and process-exporter report it;
+	// summing every thread would cost a read per thread.
+	VoluntarySwitches, InvoluntarySwitches uint64
+	// Swap is the process's memory swapped out, in bytes (VmSwap of
+	// /proc/PID/status); 0 for kernel threads and zombies.
+	Swap uint64
+	// FDLimit is the soft limit on open file descriptors (RLIMIT_NOFILE,
+	// "Max open files" of /proc/PID/limits); 0 when unknown, and the
+	// largest uint64 when unlimited. Sources read it once per process
+	// lifetime (and after an exec): see [LinuxSource].
+	FDLimit uint64
+	// PSS is the proportional set size in bytes, the resident memory with
+	// each shared page divided among the processes sharing it (Pss of
+	// /proc/PID/smaps_rollup). It is read only when the Source was made
+	// with [WithPSS], since the kernel walks the whole address space to
+	// render it; 0 otherwise, and when unreadable.
+	PSS uint64
+
 	// CPUUser and CPUSystem are the CPU seconds spent in user and kernel
 	// mode since the process started.
 	CPUUser, CPUSystem float64
@@ -106,6 +137,9 @@ type Snapshot struct {
 	// Errors is the number of processes skipped for an unexpected read
 	// error. Vanished processes and permission errors are not counted.
 	Errors int
+	// PSS tells that the source read the PSS of the matched processes
+	// (see [WithPSS]), so that a PSS of 0 is a value, not an absence.
+	PSS bool
 }
 
 // Source reads the processes of one host.

@@ -23,6 +23,7 @@ import (
 // It is safe for concurrent use; scans are serialized.
 type GopsutilSource struct {
 	root string
+	pss  bool
 
 	mu    sync.Mutex
 	cache procCache
@@ -33,8 +34,8 @@ var _ Source = (*GopsutilSource)(nil)
 // NewGopsutilSource returns a Source backed by gopsutil. On Linux, root is
 // the procfs tree to read ("" means gopsutil's default, /proc or $HOST_PROC);
 // elsewhere it is ignored.
-func NewGopsutilSource(root string) *GopsutilSource {
-	return &GopsutilSource{root: root}
+func NewGopsutilSource(root string, opts ...SourceOption) *GopsutilSource {
+	return &GopsutilSource{root: root, pss: applySourceOptions(opts).pss}
 }
 
 // Scan implements [Source].
@@ -62,6 +63,7 @@ func (s *GopsutilSource) Scan(ctx context.Context, m *Matcher) (Snapshot, error)
 		return Snapshot{}, err
 	}
 	s.cache.end()
+	snap.PSS = s.pss
 	return snap, nil
 }
 
@@ -93,14 +95,15 @@ func (s *GopsutilSource) visit(ctx context.Context, pid int32, m *Matcher, snap 
 	// The state costs a read of its own, so it is asked for only when the
 	// identity is to be read (a zombie keeps the one it had alive) and for
 	// matched processes.
-	zombie, knownZombie := false, false
+	var state byte
 	isZombie := func() bool {
-		if !knownZombie {
-			knownZombie = true
-			st, err := p.StatusWithContext(ctx)
-			zombie = err == nil && slices.Contains(st, process.Zombie)
+		if state == 0 {
+			state = '?'
+			if st, err := p.StatusWithContext(ctx); err == nil && len(st) > 0 {
+				state = stateLetter(st[0])
+			}
 		}
-		return zombie
+		return state == 'Z'
 	}
 	if stale && isZombie() {
 		e.startTime = time.UnixMilli(created)
@@ -129,6 +132,7 @@ func (s *GopsutilSource) visit(ctx context.Context, pid int32, m *Matcher, snap 
 		Exe:       e.target.Exe,
 		Cmdline:   e.cmdline,
 		Zombie:    isZombie(),
+		State:     state,
 	}
 	// As on Linux, a value we may not read is left 0 rather than dropping
 	// the process; only a vanished process is left out.
@@ -151,7 +155,59 @@ func (s *GopsutilSource) visit(ctx context.Context, pid int32, m *Matcher, snap 
 		// rchar. See Proc.ReadBytes for why storage bytes are reported.
 		proc.ReadBytes, proc.WriteBytes = io.DiskReadBytes, io.DiskWriteBytes
 	}
+	if pf, err := p.PageFaultsWithContext(ctx); err == nil {
+		proc.MinorFaults, proc.MajorFaults = pf.MinorFaults, pf.MajorFaults
+	}
+	if cs, err := p.NumCtxSwitchesWithContext(ctx); err == nil {
+		proc.VoluntarySwitches, proc.InvoluntarySwitches = uint64(cs.Voluntary), uint64(cs.Involuntary)
+	}
+	if !proc.Zombie {
+		s.fillLimitAndMaps(ctx, p, e, &proc)
+	}
 	snap.Procs = append(snap.Procs, MatchedProc{Proc: proc, Globs: slices.Clone(globs)})
+}
+
+// fillLimitAndMaps sets the fd limit (cached as the Linux source caches
+// it) and, from gopsutil's grouped memory maps (smaps_rollup on Linux),
+// the swap and, with WithPSS, the PSS. gopsutil exposes VmSwap of status
+// only through its maps, so the swap costs that read here: this source is
+// the slow one anyway. Off Linux gopsutil has no maps, and both stay 0.
+func (s *GopsutilSource) fillLimitAndMaps(ctx context.Context, p *process.Process, e *entry, proc *Proc) {
+	if !e.limitRead || uint64(proc.FDs) >= e.fdLimit/2 {
+		if rl, err := p.RlimitWithContext(ctx); err == nil {
+			for _, r := range rl {
+				if r.Resource == process.RLIMIT_NOFILE {
+					// gopsutil reads "unlimited" as the largest uint64,
+					// as parseFDLimit does.
+					e.fdLimit, e.limitRead = r.Soft, true
+				}
+			}
+		}
+	}
+	proc.FDLimit = e.fdLimit
+	if swap, pss, ok := gopsutilMaps(ctx, p); ok {
+		proc.Swap = swap
+		if s.pss {
+			proc.PSS = pss
+		}
+	}
+}
+
+// stateLetter turns gopsutil's name of a process state back into the
+// kernel's letter, for StateOf.
+func stateLetter(name string) byte {
+	switch name {
+	case process.Running:
+		return 'R'
+	case process.Sleep:
+		return 'S'
+	case process.Blocked:
+		return 'D'
+	case process.Zombie:
+		return 'Z'
+	default:
+		return '?'
+	}
 }
 
 // gone tells whether a gopsutil error means the process no longer exists.

@@ -21,11 +21,21 @@ import (
 // one getdents over the root and one open/read/close of /proc/PID/stat per
 // process, into reused buffers, parsed by hand. BenchmarkScan shows why:
 // procfs.AllProcs with Stat per process costs several times that floor and
-// allocates 27 times per process. The details of matched processes (io, fd
-// count) are read the same lean way, so that a broad glob matching most of
-// the host stays cheap too. prometheus/procfs reads what is read once per
+// allocates 27 times per process. The details of matched processes (io,
+// status, fd count, and the fd limit and PSS below) are read the same lean
+// way, so that a broad glob matching most of the host stays cheap too. prometheus/procfs reads what is read once per
 // process lifetime (exe link, command line) and the boot time, where its
 // allocations do not matter.
+//
+// The fd soft limit (/proc/PID/limits) is cached per process, (pid, start
+// ticks), and read again with its identity: on the first and second
+// sightings and after an exec, which covers a daemon raising its own
+// limit as it starts. A later prlimit(1) on a running process is seen as
+// soon as the process holds at least half its cached limit, where the
+// limit is read on every scan, so procwatch_glob_max_fd_ratio is exact
+// whenever it is above 0.5, where alerts look; below that, a limit changed
+// from outside shows after the process restarts or execs. The PSS
+// (smaps_rollup) is read only with [WithPSS].
 //
 // It is safe for concurrent use; scans are serialized.
 type LinuxSource struct {
@@ -34,6 +44,7 @@ type LinuxSource struct {
 	boot     time.Time
 	pageSize uint64
 	realProc bool // directory sizes of fd/ are fd counts (see countDirAt)
+	pss      bool // read smaps_rollup (WithPSS)
 
 	mu      sync.Mutex
 	cache   procCache
@@ -41,6 +52,7 @@ type LinuxSource struct {
 	fdBuf   []byte // an fd/ listing, while dirBuf is mid-iteration
 	statBuf []byte
 	ioBuf   []byte
+	fileBuf []byte // status, limits, smaps_rollup
 	pathBuf []byte
 	sel     selectorReader // user, unit and cgroup
 }
@@ -53,7 +65,8 @@ var _ Source = (*LinuxSource)(nil)
 // from the wall clock, so it moves a little with every clock adjustment,
 // while a process's start time must stay put: with the pid it identifies
 // the process to the counters.
-func NewLinuxSource(root string) (*LinuxSource, error) {
+func NewLinuxSource(root string, opts ...SourceOption) (*LinuxSource, error) {
+	o := applySourceOptions(opts)
 	if root == "" {
 		root = procfs.DefaultMountPoint
 	}
@@ -74,11 +87,15 @@ func NewLinuxSource(root string) (*LinuxSource, error) {
 		boot:     time.Unix(int64(st.BootTime), 0),
 		pageSize: uint64(os.Getpagesize()),
 		realProc: isRealProcfs(root),
+		pss:      o.pss,
 		dirBuf:   make([]byte, 32<<10),
 		fdBuf:    make([]byte, 8<<10),
 		statBuf:  make([]byte, 4<<10),
 		ioBuf:    make([]byte, 1<<10),
-		pathBuf:  make([]byte, 0, 64),
+		// status is under 2 KiB, but its Cpus_allowed and Groups lines
+		// grow with the host's CPUs and the process's groups.
+		fileBuf: make([]byte, 16<<10),
+		pathBuf: make([]byte, 0, 64),
 	}, nil
 }
 
@@ -131,6 +148,7 @@ func (s *LinuxSource) Scan(ctx context.Context, m *Matcher) (Snapshot, error) {
 		}
 	}
 	s.cache.end()
+	snap.PSS = s.pss
 	return snap, nil
 }
 
@@ -223,26 +241,29 @@ func (s *LinuxSource) path(pid []byte, file string) []byte {
 }
 
 // details builds the full record of a matched process from its stat file
-// (already read), io and fd count.
+// (already read), io, status, fd count and limit, and PSS.
 func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry, zombie bool) (Proc, error) {
 	var st procStat
 	if !parseStat(stat, &st, true) {
 		return Proc{}, errBadStat
 	}
 	p := Proc{
-		PID:        int(pid),
-		StartTicks: st.start,
-		StartTime:  e.startTime,
-		Name:       e.target.Name,
-		Comm:       e.comm,
-		Exe:        e.target.Exe,
-		Cmdline:    e.cmdline,
-		CPUUser:    float64(st.utime) / userHZ,
-		CPUSystem:  float64(st.stime) / userHZ,
-		RSS:        st.rss * s.pageSize,
-		VSize:      st.vsize,
-		Threads:    int(st.threads),
-		Zombie:     zombie,
+		PID:         int(pid),
+		StartTicks:  st.start,
+		StartTime:   e.startTime,
+		Name:        e.target.Name,
+		Comm:        e.comm,
+		Exe:         e.target.Exe,
+		Cmdline:     e.cmdline,
+		CPUUser:     float64(st.utime) / userHZ,
+		CPUSystem:   float64(st.stime) / userHZ,
+		RSS:         st.rss * s.pageSize,
+		VSize:       st.vsize,
+		Threads:     int(st.threads),
+		Zombie:      zombie,
+		State:       st.state,
+		MinorFaults: st.minflt,
+		MajorFaults: st.majflt,
 	}
 	// io and fd/ need ptrace-read access to the process: without it
 	// (another user's process, an unprivileged agent) they stay 0, which
@@ -253,14 +274,46 @@ func (s *LinuxSource) details(dirfd int, pid int32, name, stat []byte, e *entry,
 	if n, err := readFileAt(dirfd, s.path(name, "/io\x00"), s.ioBuf); err == nil {
 		p.ReadBytes, p.WriteBytes, _ = parseIO(s.ioBuf[:n])
 	}
-	// A zombie has closed every file: its fd/ is empty or unreadable.
+	// status is world-readable; a zombie's still has its context switches.
+	if n, err := readFileAt(dirfd, s.path(name, "/status\x00"), s.fileBuf); err == nil {
+		var ps procStatus
+		parseStatus(s.fileBuf[:n], &ps)
+		p.VoluntarySwitches, p.InvoluntarySwitches, p.Swap = ps.voluntary, ps.involuntary, ps.swap
+	}
+	// A zombie has closed every file and released its memory: its fd/ is
+	// empty or unreadable, and it has no fd limit or PSS worth reading.
 	if zombie {
 		return p, nil
 	}
 	if n, err := countDirAt(dirfd, s.path(name, "/fd\x00"), s.fdBuf, s.realProc); err == nil {
 		p.FDs = n
 	}
+	p.FDLimit = s.fdLimit(dirfd, name, e, p.FDs)
+	if s.pss {
+		if n, err := readFileAt(dirfd, s.path(name, "/smaps_rollup\x00"), s.fileBuf); err == nil {
+			p.PSS, _ = parsePSS(s.fileBuf[:n])
+		}
+	}
 	return p, nil
+}
+
+// fdLimit returns the fd soft limit of the process of e, from the cache
+// unless its identity was read since (see entry.setIdentity) or it holds
+// at least half the cached limit, where a limit lowered from outside
+// (prlimit) would make the ratio wrong where it matters.
+func (s *LinuxSource) fdLimit(dirfd int, name []byte, e *entry, fds int) uint64 {
+	if e.limitRead && uint64(fds) < e.fdLimit/2 {
+		return e.fdLimit
+	}
+	// limits needs no ptrace access: it is world-readable.
+	n, err := readFileAt(dirfd, s.path(name, "/limits\x00"), s.fileBuf)
+	if err != nil {
+		return e.fdLimit
+	}
+	if v, ok := parseFDLimit(s.fileBuf[:n]); ok {
+		e.fdLimit, e.limitRead = v, true
+	}
+	return e.fdLimit
 }
 
 var errBadStat = errors.New("monitor: malformed stat file")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -99,20 +100,41 @@ func TestLinuxSourceFixture(t *testing.T) {
 			Cmdline: []string{"/usr/local/bin/kube-controller-manager", "--leader-elect=true", "--v=2"},
 			CPUUser: 50, CPUSystem: 12, RSS: 50_000 * page, VSize: 800_000_000, Threads: 12, FDs: 5,
 			ReadBytes: 4096, WriteBytes: 81920,
+			State: 'S', MinorFaults: 12000, MajorFaults: 30, VoluntarySwitches: 5000, InvoluntarySwitches: 700,
+			Swap: 2048 << 10, FDLimit: 1 << 20,
 		},
 		200: {
 			PID: 200, StartTicks: 2000, StartTime: time.Unix(fixtureBootTime+20, 0),
 			Name: "nginx", Comm: "nginx", Exe: "/usr/sbin/nginx",
 			Cmdline: []string{"nginx: master process /usr/sbin/nginx -g daemon off;"},
 			CPUUser: 0.2, CPUSystem: 0.1, RSS: 1000 * page, VSize: 50_000_000, Threads: 1, FDs: 6,
+			State: 'S', FDLimit: 1024,
 		},
 		2: {PID: 2, StartTicks: 5, StartTime: time.Unix(fixtureBootTime, 50*int64(time.Millisecond)),
-			Name: "kthreadd", Comm: "kthreadd", Threads: 1},
+			Name: "kthreadd", Comm: "kthreadd", Threads: 1, State: 'S', FDLimit: 1024},
 	}
 	for pid, want := range wantProcs {
 		if diff := cmp.Diff(want, byPID[pid]); diff != "" {
 			t.Errorf("pid %d mismatch (-want +got):\n%s", pid, diff)
 		}
+	}
+	if snap.PSS {
+		t.Error("a source without WithPSS says it read PSS")
+	}
+
+	// With WithPSS, smaps_rollup is read for matched processes; a kernel
+	// thread's is empty.
+	withPSS, err := NewLinuxSource("testdata/proc", WithPSS(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap = scanOrFail(t, withPSS, m)
+	pss := map[int]uint64{}
+	for _, p := range snap.Procs {
+		pss[p.PID] = p.PSS
+	}
+	if want := map[int]uint64{1: 0, 2: 0, 100: 150000 << 10, 200: 0, 201: 0, 300: 0, 400: 600 << 10, 500: 300 << 10, 600: 0}; !snap.PSS || !cmp.Equal(want, pss) {
+		t.Errorf("with WithPSS: PSS read %v, by pid %v; want true, %v", snap.PSS, pss, want)
 	}
 }
 
@@ -126,7 +148,7 @@ func TestLinuxSourceReadsOnlyWhatItNeeds(t *testing.T) {
 	scanOrFail(t, s, m)
 	scanOrFail(t, s, m) // the second sighting re-reads identities once
 	for _, pid := range []string{"1", "100", "300", "400", "500", "600"} {
-		for _, f := range []string{"io", "fd", "cmdline", "exe"} {
+		for _, f := range []string{"io", "fd", "cmdline", "exe", "status", "limits", "smaps_rollup"} {
 			if err := os.RemoveAll(filepath.Join(root, pid, f)); err != nil {
 				t.Fatal(err)
 			}
@@ -149,6 +171,25 @@ func TestLinuxSourceReadsOnlyWhatItNeeds(t *testing.T) {
 	}
 	if p := snap.Procs[0]; p.Exe != "/usr/sbin/nginx" || len(p.Cmdline) != 1 {
 		t.Errorf("cached identity lost: %+v", p.Proc)
+	}
+
+	// The fd limit is cached per process: pid 200, far from its limit,
+	// keeps the one first read when a prlimit raises it. pid 201 holds 8
+	// of its 10 fds, so its limit is read on every scan, and the raise
+	// shows.
+	raised := proctest.FakeProc{FDLimit: 64}.Limits()
+	for _, pid := range []string{"200", "201"} {
+		if err := os.WriteFile(filepath.Join(root, pid, "limits"), []byte(raised), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap = scanOrFail(t, s, m)
+	limits := map[int]uint64{}
+	for _, p := range snap.Procs {
+		limits[p.PID] = p.FDLimit
+	}
+	if got := []uint64{limits[200], limits[201]}; !slices.Equal(got, []uint64{1024, 64}) {
+		t.Errorf("fd limits of pids 200, 201 = %v, want the cached 1024 and the re-read 64", got)
 	}
 }
 
@@ -349,9 +390,14 @@ func TestMonitorFixtureExit(t *testing.T) {
 	sleepStart := time.Unix(fixtureBootTime+50, 0) // pid 400, 5000 ticks
 	want := []GlobStats{
 		{Glob: "sleep", Processes: 2, Threads: 2, RSS: 300 * page, VSize: 9_500_000, FDs: 6, OldestStart: sleepStart,
-			CPUUser: 0.01, CPUSystem: 0.02, ReadBytes: 8192},
+			CPUUser: 0.01, CPUSystem: 0.02, ReadBytes: 8192,
+			// pid 500 holds 3 of its 4 fds.
+			States: [NumStates]int{StateSleeping: 2}, Swap: 16 << 10, MaxFDRatio: 0.75,
+			MinorFaults: 200, MajorFaults: 3, VoluntarySwitches: 14, InvoluntarySwitches: 4},
 		{Glob: "kube-controller-manager*", Processes: 1, Threads: 12, RSS: 50_000 * page, VSize: 800_000_000, FDs: 5,
-			OldestStart: time.Unix(fixtureBootTime+10, 0), CPUUser: 50, CPUSystem: 12, ReadBytes: 4096, WriteBytes: 81920},
+			OldestStart: time.Unix(fixtureBootTime+10, 0), CPUUser: 50, CPUSystem: 12, ReadBytes: 4096, WriteBytes: 81920,
+			States: [NumStates]int{StateSleeping: 1}, Swap: 2 << 20, MaxFDRatio: 5.0 / (1 << 20),
+			MinorFaults: 12000, MajorFaults: 30, VoluntarySwitches: 5000, InvoluntarySwitches: 700},
 		{Glob: "redis-server"},
 	}
 	if diff := cmp.Diff(want, res.Globs); diff != "" {
@@ -363,7 +409,8 @@ func TestMonitorFixtureExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := (fakeProc{PID: 700, Comm: "sleep", Flags: 0x400000, UTime: 3, Threads: 1, Start: 8000,
-		Exe: "/usr/bin/sleep", Cmdline: []string{"sleep", "1"}, ReadBytes: 100, FDs: 3}).Write(root); err != nil {
+		Exe: "/usr/bin/sleep", Cmdline: []string{"sleep", "1"}, ReadBytes: 100, FDs: 3,
+		State: 'R', MinFlt: 7, VoluntarySwitches: 1}).Write(root); err != nil {
 		t.Fatal(err)
 	}
 	res, err = m.Scan(ctx)
@@ -372,7 +419,10 @@ func TestMonitorFixtureExit(t *testing.T) {
 	}
 	want[0] = GlobStats{Glob: "sleep", Processes: 2, Threads: 2, RSS: 100 * page, VSize: 1_500_000, FDs: 6,
 		OldestStart: time.Unix(fixtureBootTime+60, 0), // pid 500 is now the oldest
-		CPUUser:     0.04, CPUSystem: 0.02, ReadBytes: 8292, Starts: 1, Exits: 1}
+		CPUUser:     0.04, CPUSystem: 0.02, ReadBytes: 8292, Starts: 1, Exits: 1,
+		// pid 400's faults and switches stay; pid 700's are added.
+		States: [NumStates]int{StateRunning: 1, StateSleeping: 1}, Swap: 16 << 10, MaxFDRatio: 0.75,
+		MinorFaults: 207, MajorFaults: 3, VoluntarySwitches: 15, InvoluntarySwitches: 4}
 	if diff := cmp.Diff(want, res.Globs, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Fatalf("after the exit (-want +got):\n%s", diff)
 	}
@@ -388,8 +438,10 @@ func TestMonitorFixtureExit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want[0] = GlobStats{Glob: "sleep", CPUUser: 0.04, CPUSystem: 0.02, ReadBytes: 8292, Starts: 1, Exits: 3}
-	want[1] = GlobStats{Glob: "kube-controller-manager*", CPUUser: 50, CPUSystem: 12, ReadBytes: 4096, WriteBytes: 81920, Exits: 1}
+	want[0] = GlobStats{Glob: "sleep", CPUUser: 0.04, CPUSystem: 0.02, ReadBytes: 8292, Starts: 1, Exits: 3,
+		MinorFaults: 207, MajorFaults: 3, VoluntarySwitches: 15, InvoluntarySwitches: 4}
+	want[1] = GlobStats{Glob: "kube-controller-manager*", CPUUser: 50, CPUSystem: 12, ReadBytes: 4096, WriteBytes: 81920, Exits: 1,
+		MinorFaults: 12000, MajorFaults: 30, VoluntarySwitches: 5000, InvoluntarySwitches: 700}
 	if diff := cmp.Diff(want, res.Globs, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Fatalf("after every exit (-want +got):\n%s", diff)
 	}

@@ -2,13 +2,16 @@ package monitor
 
 import "bytes"
 
-// procStat holds the fields of /proc/PID/stat the monitor uses. Everything
-// the metrics need except io and fds is in that one file (threads, rss and
-// vsize as well), which is why /proc/PID/status is never read.
+// procStat holds the fields of /proc/PID/stat the monitor uses. Most of
+// what the metrics need is in that one file (threads, rss, vsize and the
+// page faults as well); the files read beside it for matched processes
+// hold only what stat lacks (see details.go).
 type procStat struct {
 	comm    []byte // aliases the parsed buffer
 	state   byte
 	flags   uint64 // field 9
+	minflt  uint64 // field 10
+	majflt  uint64 // field 12
 	utime   uint64 // field 14, clock ticks
 	stime   uint64 // field 15, clock ticks
 	threads uint64 // field 20
@@ -33,7 +36,7 @@ const maxComm = 64
 // parseStat parses the content of /proc/PID/stat into st without allocating.
 // With full false it stops at the start time (field 22), which is all the
 // hot path needs; with full true it goes on to vsize and rss, and parses
-// the CPU times and thread count as well.
+// the page faults, CPU times and thread count as well.
 //
 // The comm is whatever lies between the first '(' and the last ')': a
 // process may put spaces, parentheses and even newlines in its comm, but the
@@ -81,6 +84,10 @@ func parseStat(b []byte, st *procStat, full bool) bool {
 			continue
 		case 9:
 			dst = &st.flags
+		case 10:
+			dst = &st.minflt
+		case 12:
+			dst = &st.majflt
 		case 22:
 			dst = &st.start
 		case 14:

@@ -21,6 +21,19 @@ type GlobStats struct {
 	// the identity it had while it was seen alive, or by its comm if it
 	// never was.
 	Zombies int
+	// States counts the processes matching the glob now by the class of
+	// their kernel state (see [StateOf]), zombies included: the one
+	// aggregate that counts them beside the live processes.
+	States [NumStates]int
+	// Swap and PSS are gauges summed over the live processes matching the
+	// glob now, like RSS; PSS is 0 unless the source reads it (see
+	// ScanResult.PSS).
+	Swap uint64
+	PSS  uint64
+	// MaxFDRatio is the highest ratio of open fds to the fd soft limit
+	// among the live processes matching the glob now, 0 when none has a
+	// known limit: how close the worst of them is to EMFILE.
+	MaxFDRatio float64
 	// OldestStart is the start time of the oldest matching process, zero
 	// when the glob matches nothing (the gauge is then absent).
 	OldestStart time.Time
@@ -33,6 +46,10 @@ type GlobStats struct {
 	CPUSystem  float64
 	ReadBytes  uint64
 	WriteBytes uint64
+	// MinorFaults, MajorFaults, VoluntarySwitches and InvoluntarySwitches
+	// are counters carried across exits like the CPU seconds.
+	MinorFaults, MajorFaults               uint64
+	VoluntarySwitches, InvoluntarySwitches uint64
 
 	// Starts counts processes that began matching after the glob's first
 	// scan: new processes, and processes that exec'd into a match. The
@@ -64,6 +81,8 @@ func keyOf(p *Proc) procKey {
 type member struct {
 	cpuUser, cpuSystem    float64
 	readBytes, writeBytes uint64
+	minflt, majflt        uint64
+	vcsw, ivcsw           uint64
 	seen                  uint64
 }
 
@@ -73,6 +92,8 @@ type globState struct {
 	members               map[procKey]*member
 	cpuUser, cpuSystem    float64
 	readBytes, writeBytes uint64
+	minflt, majflt        uint64
+	vcsw, ivcsw           uint64
 	starts, exits         uint64
 }
 
@@ -128,6 +149,7 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 			}
 			gs, st := &stats[gi], states[gi]
 			if p.Zombie {
+				gs.States[StateZombie]++
 				gs.Zombies++
 				// It exited: what it used last stays in the totals, and its
 				// exit is counted now. Its later sightings as a zombie find
@@ -140,7 +162,13 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 				continue
 			}
 			gs.Processes++
+			gs.States[StateOf(p.State)]++
 			gs.Threads += p.Threads
+			gs.Swap += p.Swap
+			gs.PSS += p.PSS
+			if p.FDLimit > 0 {
+				gs.MaxFDRatio = max(gs.MaxFDRatio, float64(max(p.FDs, 0))/float64(p.FDLimit))
+			}
 			gs.RSS += p.RSS
 			gs.VSize += p.VSize
 			gs.FDs += uint64(max(p.FDs, 0))
@@ -172,6 +200,8 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 		gs := &stats[i]
 		gs.CPUUser, gs.CPUSystem = st.cpuUser, st.cpuSystem
 		gs.ReadBytes, gs.WriteBytes = st.readBytes, st.writeBytes
+		gs.MinorFaults, gs.MajorFaults = st.minflt, st.majflt
+		gs.VoluntarySwitches, gs.InvoluntarySwitches = st.vcsw, st.ivcsw
 		gs.Starts, gs.Exits = st.starts, st.exits
 	}
 	return stats
@@ -184,6 +214,10 @@ func (st *globState) fold(m *member, p *Proc) {
 	st.cpuSystem += growth(&m.cpuSystem, p.CPUSystem)
 	st.readBytes += growth(&m.readBytes, p.ReadBytes)
 	st.writeBytes += growth(&m.writeBytes, p.WriteBytes)
+	st.minflt += growth(&m.minflt, p.MinorFaults)
+	st.majflt += growth(&m.majflt, p.MajorFaults)
+	st.vcsw += growth(&m.vcsw, p.VoluntarySwitches)
+	st.ivcsw += growth(&m.ivcsw, p.InvoluntarySwitches)
 }
 
 // growth raises the high-water mark *hw to v and returns by how much it

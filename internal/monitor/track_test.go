@@ -17,7 +17,7 @@ func tp(pid int, start int, cpu float64, io uint64, globs ...int) MatchedProc {
 		Proc: Proc{
 			PID: pid, StartTicks: uint64(start) * userHZ, StartTime: t0.Add(time.Duration(start) * time.Second),
 			CPUUser: cpu, CPUSystem: cpu / 2, ReadBytes: io, WriteBytes: 2 * io,
-			Threads: 2, RSS: 1000, VSize: 5000, FDs: 3,
+			Threads: 2, RSS: 1000, VSize: 5000, FDs: 3, State: 'S',
 		},
 		Globs: globs,
 	}
@@ -57,9 +57,9 @@ func TestTrackerGauges(t *testing.T) {
 	got := tr.update([]string{"a", "b"}, snap(tp(1, 50, 1, 10, 0, 1), tp(2, 20, 2, 20, 0)))
 	want := []GlobStats{
 		{Glob: "a", Processes: 2, Threads: 4, RSS: 2000, VSize: 10000, FDs: 6, OldestStart: t0.Add(20 * time.Second),
-			CPUUser: 3, CPUSystem: 1.5, ReadBytes: 30, WriteBytes: 60},
+			CPUUser: 3, CPUSystem: 1.5, ReadBytes: 30, WriteBytes: 60, States: [NumStates]int{StateSleeping: 2}},
 		{Glob: "b", Processes: 1, Threads: 2, RSS: 1000, VSize: 5000, FDs: 3, OldestStart: t0.Add(50 * time.Second),
-			CPUUser: 1, CPUSystem: 0.5, ReadBytes: 10, WriteBytes: 20},
+			CPUUser: 1, CPUSystem: 0.5, ReadBytes: 10, WriteBytes: 20, States: [NumStates]int{StateSleeping: 1}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
@@ -134,6 +134,7 @@ func TestTrackerZombie(t *testing.T) {
 	tr.update([]string{"a"}, snap(tp(1, 10, 1, 10, 0), tp(2, 20, 1, 10, 0)))
 	got := tr.update([]string{"a"}, snap(zombie(tp(1, 10, 3, 30, 0)), tp(2, 20, 1, 10, 0), zombie(tp(3, 30, 5, 5, 0))))
 	want := []GlobStats{{Glob: "a", Processes: 1, Threads: 2, RSS: 1000, VSize: 5000, FDs: 3, Zombies: 2,
+		States:      [NumStates]int{StateSleeping: 1, StateZombie: 2},
 		OldestStart: t0.Add(20 * time.Second), CPUUser: 4, CPUSystem: 2, ReadBytes: 40, WriteBytes: 80, Exits: 1}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("turned zombie (-want +got):\n%s", diff)
@@ -143,8 +144,60 @@ func TestTrackerZombie(t *testing.T) {
 		t.Errorf("zombie seen again (-want +got):\n%s", diff)
 	}
 	got = tr.update([]string{"a"}, snap(tp(2, 20, 1, 10, 0)))
-	want[0].Zombies = 0
+	want[0].Zombies, want[0].States[StateZombie] = 0, 0
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reaped (-want +got):\n%s", diff)
+	}
+}
+
+// TestTrackerHealth: states are counted by class, swap and PSS summed over
+// live processes, the fd ratio is the worst one with a known limit, and
+// faults and switches are carried across an exit, a zombie's final values
+// included.
+func TestTrackerHealth(t *testing.T) {
+	health := func(p MatchedProc, state byte, minflt, vcsw uint64, fds int, limit uint64) MatchedProc {
+		p.State, p.MinorFaults, p.MajorFaults = state, minflt, minflt/10
+		p.VoluntarySwitches, p.InvoluntarySwitches = vcsw, vcsw/2
+		p.Swap, p.PSS, p.FDs, p.FDLimit = 4096, 800, fds, limit
+		if state == 'Z' {
+			p.Zombie, p.Swap, p.PSS, p.FDs = true, 0, 0, 0
+		}
+		return p
+	}
+	type row struct {
+		States                     [NumStates]int
+		Swap, PSS                  uint64
+		MaxFDRatio                 float64
+		MinFlt, MajFlt, VCSw, ICSw uint64
+	}
+	rowOf := func(g GlobStats) row {
+		return row{g.States, g.Swap, g.PSS, g.MaxFDRatio, g.MinorFaults, g.MajorFaults, g.VoluntarySwitches, g.InvoluntarySwitches}
+	}
+	var tr tracker
+	steps := []struct {
+		name string
+		snap *Snapshot
+		want row
+	}{
+		{"every state class", snap(
+			health(tp(1, 1, 0, 0, 0), 'R', 100, 10, 8, 10),
+			health(tp(2, 2, 0, 0, 0), 'S', 200, 20, 3, 0), // unknown limit: no ratio
+			health(tp(3, 3, 0, 0, 0), 'D', 300, 30, 1, 1024),
+			health(tp(4, 4, 0, 0, 0), 'T', 400, 40, 1, 1024),
+			health(tp(5, 5, 0, 0, 0), 'I', 500, 50, 1, 1024),
+		), row{[NumStates]int{1, 1, 1, 0, 2}, 5 * 4096, 5 * 800, 0.8, 1500, 150, 150, 75}},
+		{"pid 1 turns zombie having faulted more, pid 2 exits", snap(
+			health(tp(1, 1, 0, 0, 0), 'Z', 150, 15, 0, 0),
+			health(tp(3, 3, 0, 0, 0), 'D', 300, 30, 1, 1024),
+			health(tp(4, 4, 0, 0, 0), 'T', 400, 40, 1, 1024),
+			health(tp(5, 5, 0, 0, 0), 'I', 500, 50, 1, 1024),
+		), row{[NumStates]int{0, 0, 1, 1, 2}, 3 * 4096, 3 * 800, 1.0 / 1024, 1550, 155, 155, 77}},
+		{"everything gone", snap(), row{MinFlt: 1550, MajFlt: 155, VCSw: 155, ICSw: 77}},
+	}
+	for _, s := range steps {
+		got := tr.update([]string{"a"}, s.snap)
+		if diff := cmp.Diff(s.want, rowOf(got[0])); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", s.name, diff)
+		}
 	}
 }

@@ -31,6 +31,13 @@ type FakeProc struct {
 	ReadBytes  uint64
 	WriteBytes uint64
 	FDs        int // entries in fd/; 0 leaves fd/ out (git keeps no empty dir)
+
+	MinFlt, MajFlt uint64 // stat fields 10 and 12
+	// VoluntarySwitches and InvoluntarySwitches go to status.
+	VoluntarySwitches, InvoluntarySwitches uint64
+	SwapKB                                 uint64 // VmSwap of status
+	FDLimit                                uint64 // soft "Max open files" of limits; 0 means 1024
+	PSSKB                                  uint64 // Pss of smaps_rollup
 }
 
 // StatLine renders /proc/PID/stat as the kernel does (52 fields).
@@ -39,9 +46,61 @@ func (p FakeProc) StatLine() string {
 	if state == 0 {
 		state = 'S'
 	}
-	return fmt.Sprintf("%d (%s) %c 1 %d %d 0 -1 %d 100 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d "+
+	return fmt.Sprintf("%d (%s) %c 1 %d %d 0 -1 %d %d 0 %d 0 %d %d 0 0 20 0 %d 0 %d %d %d "+
 		"18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		p.PID, p.Comm, state, p.PID, p.PID, p.Flags, p.UTime, p.STime, p.Threads, p.Start, p.VSize, p.RSSPages)
+		p.PID, p.Comm, state, p.PID, p.PID, p.Flags, p.MinFlt, p.MajFlt, p.UTime, p.STime, p.Threads, p.Start, p.VSize, p.RSSPages)
+}
+
+// hasMemory tells whether the process has an address space: kernel
+// threads and zombies have none, and no Vm lines in status.
+func (p FakeProc) hasMemory() bool { return p.Exe != "" && p.State != 'Z' }
+
+// Status renders /proc/PID/status as the kernel does, with the lines the
+// monitor reads among the others.
+func (p FakeProc) Status() string {
+	state := p.State
+	if state == 0 {
+		state = 'S'
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%c\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t1\nTracerPid:\t0\n"+
+		"Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t \n", p.Comm, state, p.PID, p.PID)
+	if p.hasMemory() {
+		fmt.Fprintf(&b, "VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\nVmSwap:\t%8d kB\n",
+			p.VSize>>10, p.VSize>>10, p.RSSPages*4, p.SwapKB)
+	}
+	fmt.Fprintf(&b, "Threads:\t%d\nSigQ:\t0/31308\nCpus_allowed:\tff\nCpus_allowed_list:\t0-7\n"+
+		"voluntary_ctxt_switches:\t%d\nnonvoluntary_ctxt_switches:\t%d\n",
+		max(p.Threads, 1), p.VoluntarySwitches, p.InvoluntarySwitches)
+	return b.String()
+}
+
+// Limits renders /proc/PID/limits as the kernel does.
+func (p FakeProc) Limits() string {
+	soft := p.FDLimit
+	if soft == 0 {
+		soft = 1024
+	}
+	row := func(name, soft, hard, unit string) string {
+		return fmt.Sprintf("%-25s %-20s %-20s %-10s\n", name, soft, hard, unit)
+	}
+	return row("Limit", "Soft Limit", "Hard Limit", "Units") +
+		row("Max cpu time", "unlimited", "unlimited", "seconds") +
+		row("Max file size", "unlimited", "unlimited", "bytes") +
+		row("Max processes", "31308", "31308", "processes") +
+		row("Max open files", fmt.Sprint(soft), "524288", "files") +
+		row("Max locked memory", "8388608", "8388608", "bytes")
+}
+
+// SmapsRollup renders /proc/PID/smaps_rollup, empty for a process without
+// an address space.
+func (p FakeProc) SmapsRollup() string {
+	if !p.hasMemory() {
+		return ""
+	}
+	return fmt.Sprintf("55d0c0a00000-7ffd5c3fe000 ---p 00000000 00:00 0                          [rollup]\n"+
+		"Rss:            %8d kB\nPss:            %8d kB\nPss_Anon:       %8d kB\nSwap:           %8d kB\n",
+		p.RSSPages*4, p.PSSKB, p.PSSKB/2, p.SwapKB)
 }
 
 // Write creates the process's directory under root.
@@ -56,7 +115,11 @@ func (p FakeProc) Write(root string) error {
 	}
 	io := fmt.Sprintf("rchar: %d\nwchar: %d\nsyscr: 10\nsyscw: 10\nread_bytes: %d\nwrite_bytes: %d\ncancelled_write_bytes: 0\n",
 		p.ReadBytes+100, p.WriteBytes+100, p.ReadBytes, p.WriteBytes)
-	for name, content := range map[string]string{"stat": p.StatLine(), "cmdline": cmdline, "io": io} {
+	files := map[string]string{
+		"stat": p.StatLine(), "cmdline": cmdline, "io": io,
+		"status": p.Status(), "limits": p.Limits(), "smaps_rollup": p.SmapsRollup(),
+	}
+	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			return err
 		}
