@@ -1,0 +1,75 @@
+package telemetry
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// streakExporter wraps an OTLP exporter so that a collector that is away
+// is logged when the pushes start failing and when they work again, not
+// at every interval, and each push is counted.
+type streakExporter struct {
+	sdkmetric.Exporter
+	log      *slog.Logger
+	protocol string
+	exports  *prometheus.CounterVec
+	ok, fail prometheus.Counter
+	// closing is set at shutdown, whose last push reports its error to
+	// the caller rather than only to the log.
+	closing atomic.Bool
+
+	mu      sync.Mutex
+	failing bool
+}
+
+func newStreakExporter(exp sdkmetric.Exporter, log *slog.Logger, protocol string) *streakExporter {
+	if protocol == "" {
+		protocol = "http/protobuf"
+	}
+	exports := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "procwatch_otlp_metric_exports_total",
+		Help: "Pushes of the metrics over OTLP, by result (ok or error).",
+	}, []string{"result"})
+	return &streakExporter{
+		Exporter: exp,
+		log:      log,
+		protocol: protocol,
+		exports:  exports,
+		ok:       exports.WithLabelValues("ok"),
+		fail:     exports.WithLabelValues("error"),
+	}
+}
+
+// Export pushes rm, logging a change between failing and working. Its
+// error goes to the reader only at shutdown: the periodic reader would
+// hand every one to the global handler, a line per interval.
+func (e *streakExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	err := e.Exporter.Export(ctx, rm)
+	e.mu.Lock()
+	switch {
+	case err != nil:
+		e.fail.Inc()
+		if !e.failing {
+			e.failing = true
+			e.log.Warn("pushing metrics over OTLP failed; retrying at every interval, logged again when it works",
+				"protocol", e.protocol, "err", err)
+		}
+	default:
+		e.ok.Inc()
+		if e.failing {
+			e.failing = false
+			e.log.Info("pushing metrics over OTLP works again", "protocol", e.protocol)
+		}
+	}
+	e.mu.Unlock()
+	if e.closing.Load() {
+		return err
+	}
+	return nil
+}
