@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -47,29 +48,39 @@ func newStreakExporter(exp sdkmetric.Exporter, log *slog.Logger, protocol string
 }
 
 // Export pushes rm, logging a change between failing and working. Its
-// error goes to the reader only at shutdown: the periodic reader would
-// hand every one to the global handler, a line per interval.
+// error goes to the reader only at shutdown, whose caller reports it: the
+// periodic reader would hand every one to the global handler, a line per
+// interval.
 func (e *streakExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
 	err := e.Exporter.Export(ctx, rm)
-	e.mu.Lock()
-	switch {
-	case err != nil:
-		e.fail.Inc()
-		if !e.failing {
-			e.failing = true
-			e.log.Warn("pushing metrics over OTLP failed; retrying at every interval, logged again when it works",
-				"protocol", e.protocol, "err", err)
-		}
-	default:
-		e.ok.Inc()
-		if e.failing {
-			e.failing = false
-			e.log.Info("pushing metrics over OTLP works again", "protocol", e.protocol)
-		}
-	}
-	e.mu.Unlock()
 	if e.closing.Load() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// A periodic push that shutdown interrupted; its last push
+			// carries the same series.
+			return nil
+		}
+		e.count(err)
 		return err
 	}
+	e.count(err)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case err != nil && !e.failing:
+		e.failing = true
+		e.log.Warn("pushing metrics over OTLP failed; retrying at every interval, logged again when it works",
+			"protocol", e.protocol, "err", err)
+	case err == nil && e.failing:
+		e.failing = false
+		e.log.Info("pushing metrics over OTLP works again", "protocol", e.protocol)
+	}
 	return nil
+}
+
+func (e *streakExporter) count(err error) {
+	if err != nil {
+		e.fail.Inc()
+	} else {
+		e.ok.Inc()
+	}
 }
