@@ -19,7 +19,6 @@ type streakExporter struct {
 	sdkmetric.Exporter
 	log      *slog.Logger
 	protocol string
-	exports  *prometheus.CounterVec
 	ok, fail prometheus.Counter
 	// closing is set at shutdown, whose last push reports its error to
 	// the caller rather than only to the log.
@@ -29,19 +28,26 @@ type streakExporter struct {
 	failing bool
 }
 
-func newStreakExporter(exp sdkmetric.Exporter, log *slog.Logger, protocol string) *streakExporter {
+// newExportsCounter is procwatch_otlp_metric_exports_total, both results
+// present from the start so that a rate of errors is there to alert on.
+func newExportsCounter() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "procwatch_otlp_metric_exports_total",
+		Help: "Pushes of the metrics over OTLP, by result (ok or error); none while OTEL_METRICS_EXPORTER is not otlp.",
+	}, []string{"result"})
+	c.WithLabelValues("ok")
+	c.WithLabelValues("error")
+	return c
+}
+
+func newStreakExporter(exp sdkmetric.Exporter, log *slog.Logger, protocol string, exports *prometheus.CounterVec) *streakExporter {
 	if protocol == "" {
 		protocol = "http/protobuf"
 	}
-	exports := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "procwatch_otlp_metric_exports_total",
-		Help: "Pushes of the metrics over OTLP, by result (ok or error).",
-	}, []string{"result"})
 	return &streakExporter{
 		Exporter: exp,
 		log:      log,
 		protocol: protocol,
-		exports:  exports,
 		ok:       exports.WithLabelValues("ok"),
 		fail:     exports.WithLabelValues("error"),
 	}

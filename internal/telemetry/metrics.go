@@ -27,7 +27,9 @@ type MetricsConfig struct {
 	// collector receives the same series a Prometheus scrape would.
 	Gatherer prometheus.Gatherer
 	// Registerer, when set, receives procwatch_otlp_metric_exports_total,
-	// so that failing pushes can be alerted on like anything else.
+	// so that failing pushes can be alerted on like anything else; it is
+	// registered (at zero) when nothing is pushed too, so that /metrics
+	// has the same families on every agent.
 	Registerer prometheus.Registerer
 	// Logger hears of failed pushes, once per streak of failures, and of
 	// their recovery; the default discards them.
@@ -54,6 +56,12 @@ type MetricsConfig struct {
 func SetupMetrics(ctx context.Context, cfg MetricsConfig) (func(context.Context) error, error) {
 	getenv := os.Getenv
 	noopShutdown := func(context.Context) error { return nil }
+	exports := newExportsCounter()
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(exports); err != nil {
+			return nil, fmt.Errorf("telemetry: %w", err)
+		}
+	}
 	if disabled, _ := strconv.ParseBool(getenv("OTEL_SDK_DISABLED")); disabled {
 		return noopShutdown, nil
 	}
@@ -110,13 +118,7 @@ func SetupMetrics(ctx context.Context, cfg MetricsConfig) (func(context.Context)
 		// A partial resource is still worth exporting with.
 		log.Warn("OpenTelemetry resource is incomplete", "err", err)
 	}
-	se := newStreakExporter(exp, log, protocol)
-	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(se.exports); err != nil {
-			_ = exp.Shutdown(ctx)
-			return nil, fmt.Errorf("telemetry: %w", err)
-		}
-	}
+	se := newStreakExporter(exp, log, protocol, exports)
 	// What the bridge cannot convert (it reports through the global
 	// handler) reaches the log too.
 	routeErrors(cfg.Logger)

@@ -42,8 +42,7 @@ func shutdownNow(t *testing.T, shutdown func(context.Context) error) error {
 }
 
 // TestSetupMetricsOffBuildsNothing: without OTEL_METRICS_EXPORTER=otlp no
-// exporter exists, nothing is registered and (goleak in TestMain) no
-// goroutine runs.
+// exporter exists and (goleak in TestMain) no goroutine runs.
 func TestSetupMetricsOffBuildsNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -62,8 +61,14 @@ func TestSetupMetricsOffBuildsNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n, err := promtest.GatherAndCount(reg, "procwatch_otlp_metric_exports_total"); err != nil || n != 0 {
-				t.Errorf("procwatch_otlp_metric_exports_total has %d series (err %v), want none while off", n, err)
+			// The counter is there, at zero, as on an agent that pushes.
+			if n, err := promtest.GatherAndCount(reg, "procwatch_otlp_metric_exports_total"); err != nil || n != 2 {
+				t.Errorf("procwatch_otlp_metric_exports_total has %d series (err %v), want ok and error", n, err)
+			}
+			for _, result := range []string{"ok", "error"} {
+				if v := exports(t, reg, result); v != 0 {
+					t.Errorf("procwatch_otlp_metric_exports_total{result=%q} = %g with nothing pushed", result, v)
+				}
 			}
 			if err := shutdownNow(t, shutdown); err != nil {
 				t.Error(err)
