@@ -97,7 +97,8 @@ func newCommand(stdout, stderr io.Writer, run func(context.Context, agent.Config
 --path, re-matches this host's processes as soon as it changes, and exports
 per-glob metrics for Prometheus on /metrics. /healthz answers while the
 process runs, /readyz once a watch list is loaded (from ZooKeeper or
---cache-file). Tracing is configured by the standard OTEL_* variables.`,
+--cache-file). Traces, and metrics pushed over OTLP with
+OTEL_METRICS_EXPORTER=otlp, are configured by the standard OTEL_* variables.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := cobra.NoArgs(cmd, args); err != nil {
 				return usageError{err}

@@ -111,13 +111,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := cfg.defaults(); err != nil {
 		return err
 	}
+	// Records written in a span carry its ids, so a trace and its logs join.
+	cfg.Logger = slog.New(telemetry.NewLogHandler(cfg.Logger.Handler()))
 	log := cfg.Logger
 
 	tp := cfg.TracerProvider
 	if tp == nil {
-		p, shutdown, err := telemetry.SetupTracing(ctx, telemetry.TracingConfig{
-			ServiceName: "procwatch", ServiceVersion: cfg.Version, Logger: log,
-		})
+		p, shutdown, err := telemetry.SetupTracing(ctx, telemetry.TracingConfig{Identity: cfg.identity(), Logger: log})
 		if err != nil {
 			return err
 		}
@@ -160,6 +160,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	stopPush, err := a.pushMetrics(ctx, reg)
+	if err != nil {
+		return err
+	}
+	defer stopPush()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -62,7 +62,7 @@ func (a *agent) loadCache(ctx context.Context) {
 	ctx, span := a.startRematch(ctx, sourceCache, c.Version)
 	defer span.End()
 	a.apply(ctx, span, c.Payload, c.Version)
-	a.log.Info("loaded the watch list from the cache file",
+	a.log.InfoContext(ctx, "loaded the watch list from the cache file",
 		"cache_file", a.cfg.CacheFile, "version", c.Version, "saved_at", c.SavedAt, "globs", c.Payload.Globs)
 }
 
@@ -180,7 +180,7 @@ func (a *agent) onEvent(ctx context.Context, ev zkstate.Event[watchlist.Document
 	for i, c := range ev.Changes {
 		changes[i] = c.String()
 	}
-	a.log.Info("watch list changed", "from_version", ev.FromVersion, "to_version", ev.ToVersion,
+	a.log.InfoContext(ctx, "watch list changed", "from_version", ev.FromVersion, "to_version", ev.ToVersion,
 		"resync", ev.Resync, "changes", changes)
 	a.apply(ctx, span, ev.Value, ev.ToVersion)
 }
@@ -199,18 +199,18 @@ func (a *agent) startRematch(ctx context.Context, source string, version int32) 
 func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Document, version int32) {
 	r := list.Resolve(watchlist.Identity{Hostname: a.cfg.Hostname, Labels: a.cfg.Labels})
 	for _, g := range r.Skipped {
-		a.log.Warn("skipping a group that cannot be evaluated; it applies to no agent until fixed",
+		a.log.WarnContext(ctx, "skipping a group that cannot be evaluated; it applies to no agent until fixed",
 			"group", g.Group, "err", g.Reason, "version", version)
 	}
 	if !a.hasApplied || !slices.Equal(r.Groups, a.inForce.Groups) {
-		a.log.Info("groups applying to this agent", "groups", r.Groups,
+		a.log.InfoContext(ctx, "groups applying to this agent", "groups", r.Groups,
 			"hostname", a.cfg.Hostname, "labels", watchlist.FormatLabels(a.cfg.Labels), "version", version)
 	}
 	span.SetAttributes(attribute.StringSlice("procwatch.groups", r.Groups))
 	if !a.hasApplied || !slices.Equal(r.Globs, a.inForce.Globs) {
 		res, err := a.mon.SetGlobs(ctx, r.Globs)
 		for _, g := range res.InvalidGlobs {
-			a.log.Warn("skipping invalid glob; the others are in force", "glob", g.Glob, "err", g.Reason, "version", version)
+			a.log.WarnContext(ctx, "skipping invalid glob; the others are in force", "glob", g.Glob, "err", g.Reason, "version", version)
 		}
 		span.SetAttributes(
 			attribute.Int("procwatch.globs", len(res.Globs)),
@@ -219,7 +219,7 @@ func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Docum
 		)
 		if err != nil && ctx.Err() == nil {
 			// The list is in force anyway; the next scan may succeed.
-			a.log.Error("re-matching processes failed", "err", err)
+			a.log.ErrorContext(ctx, "re-matching processes failed", "err", err)
 			span.RecordError(err)
 			span.SetStatus(codes.Error, "re-match failed")
 		}
@@ -237,7 +237,7 @@ func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Docum
 	}
 	err := writeCache(a.cfg.CacheFile, cacheFile{Root: a.cfg.Path, Version: version, SavedAt: time.Now().UTC(), Payload: list})
 	if err != nil {
-		a.log.Error("writing the cache file failed", "cache_file", a.cfg.CacheFile, "err", err)
+		a.log.ErrorContext(ctx, "writing the cache file failed", "cache_file", a.cfg.CacheFile, "err", err)
 		return
 	}
 	a.cachedVer, a.hasCachedVer = version, true

@@ -9,22 +9,16 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// TracingConfig names the program in the spans it exports.
+// TracingConfig names the program and the host in the spans it exports.
 type TracingConfig struct {
-	// ServiceName is service.name unless OTEL_SERVICE_NAME or
-	// OTEL_RESOURCE_ATTRIBUTES set it.
-	ServiceName string
-	// ServiceVersion is service.version.
-	ServiceVersion string
+	Identity
 	// Logger receives export errors; the default discards them.
 	Logger *slog.Logger
 }
@@ -83,18 +77,7 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (trace.TracerProvider,
 		return nil, nil, fmt.Errorf("telemetry: OTLP trace exporter: %w", err)
 	}
 
-	// The service name goes first so that OTEL_SERVICE_NAME and
-	// OTEL_RESOURCE_ATTRIBUTES, detected after it, win.
-	attrs := []attribute.KeyValue{attribute.String("service.name", cfg.ServiceName)}
-	if cfg.ServiceVersion != "" {
-		attrs = append(attrs, attribute.String("service.version", cfg.ServiceVersion))
-	}
-	res, err := resource.New(ctx,
-		resource.WithAttributes(attrs...),
-		resource.WithTelemetrySDK(),
-		resource.WithHost(),
-		resource.WithFromEnv(),
-	)
+	res, err := newResource(ctx, cfg.Identity)
 	if err != nil {
 		// A partial resource (say, a malformed OTEL_RESOURCE_ATTRIBUTES) is
 		// still worth exporting with; say so and go on.
@@ -102,14 +85,20 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (trace.TracerProvider,
 			cfg.Logger.Warn("OpenTelemetry resource is incomplete", "err", err)
 		}
 	}
-	if cfg.Logger != nil {
-		// Export failures happen in the batcher's goroutine, where only the
-		// global handler hears of them; route them to our log.
-		logger := cfg.Logger
-		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-			logger.Warn("OpenTelemetry export failed", "err", err)
-		}))
-	}
+	// Export failures happen in the batcher's goroutine, where only the
+	// global handler hears of them.
+	routeErrors(cfg.Logger)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	return tp, tp.Shutdown, nil
+}
+
+// routeErrors sends the errors the SDK reports from its own goroutines,
+// which only OpenTelemetry's global handler hears of, to logger.
+func routeErrors(logger *slog.Logger) {
+	if logger == nil {
+		return
+	}
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("OpenTelemetry export failed", "err", err)
+	}))
 }

@@ -21,6 +21,8 @@ func clearOTelEnv(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
 		"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+		"OTEL_METRICS_EXPORTER", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+		"OTEL_METRIC_EXPORT_INTERVAL", "OTEL_METRIC_EXPORT_TIMEOUT",
 	} {
 		t.Setenv(k, "")
 	}
@@ -40,7 +42,7 @@ func TestSetupTracingNoop(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			tp, shutdown, err := SetupTracing(context.Background(), TracingConfig{ServiceName: "procwatch"})
+			tp, shutdown, err := SetupTracing(context.Background(), TracingConfig{Identity: Identity{ServiceName: "procwatch"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +64,7 @@ func TestSetupTracingRejectsUnknown(t *testing.T) {
 		clearOTelEnv(t)
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
 		t.Setenv(tc.key, tc.value)
-		if _, _, err := SetupTracing(context.Background(), TracingConfig{ServiceName: "procwatch"}); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, _, err := SetupTracing(context.Background(), TracingConfig{Identity: Identity{ServiceName: "procwatch"}}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%s: err = %v, want one naming %q", tc.key, tc.value, err, tc.want)
 		}
 	}
@@ -95,7 +97,7 @@ func TestSetupTracingHTTP(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
 
-	tp, shutdown, err := SetupTracing(context.Background(), TracingConfig{ServiceName: "procwatch", ServiceVersion: "test"})
+	tp, shutdown, err := SetupTracing(context.Background(), TracingConfig{Identity: Identity{ServiceName: "procwatch", ServiceVersion: "test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func TestSetupTracingGRPC(t *testing.T) {
 	clearOTelEnv(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:1")
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc")
-	tp, shutdown, err := SetupTracing(context.Background(), TracingConfig{ServiceName: "procwatch"})
+	tp, shutdown, err := SetupTracing(context.Background(), TracingConfig{Identity: Identity{ServiceName: "procwatch"}})
 	if err != nil {
 		t.Fatal(err)
 	}
