@@ -38,6 +38,7 @@ type Reader struct {
 	events  chan Event
 	threads bool
 	stats   counters
+	rcvbuf  int // the socket's receive buffer, read once: Stats may come after Close
 
 	// seq and ack are the subscription request's. The kernel answers
 	// every listener with ack+1 (and its own sequence number), so a random
@@ -61,6 +62,7 @@ func newReader(src source, o options, seq, ack uint32) *Reader {
 		src:     src,
 		events:  make(chan Event, o.queueSize),
 		threads: o.threads,
+		rcvbuf:  src.readBuffer(),
 		seq:     seq,
 		ack:     ack,
 		answer:  make(chan uint32, 1),
@@ -95,7 +97,7 @@ func (r *Reader) Stats() Stats {
 		Overruns:   r.stats.overruns.Load(),
 		Malformed:  r.stats.malformed.Load(),
 		Errors:     r.stats.errors.Load(),
-		ReadBuffer: r.src.readBuffer(),
+		ReadBuffer: r.rcvbuf,
 	}
 }
 
