@@ -2,7 +2,6 @@ package procevents
 
 import (
 	"fmt"
-	"syscall"
 	"time"
 )
 
@@ -90,12 +89,6 @@ func (e Event) IsProcess() bool {
 		return e.PID == e.TGID
 	}
 	return false
-}
-
-// Status returns the wait status of an Exit, to ask whether the process
-// exited normally (Exited, ExitStatus) or was killed (Signaled, Signal).
-func (e Event) Status() syscall.WaitStatus {
-	return syscall.WaitStatus(e.ExitCode)
 }
 
 // String gives the event in one line, for logs and test failures.
