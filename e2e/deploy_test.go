@@ -264,6 +264,7 @@ type podSpec struct {
 		Name     string `yaml:"name"`
 		HostPath struct {
 			Path string `yaml:"path"`
+			Type string `yaml:"type"`
 		} `yaml:"hostPath"`
 	} `yaml:"volumes"`
 }
@@ -426,6 +427,23 @@ func TestKubernetesManifest(t *testing.T) {
 	}
 	if procVolume == "" || procfs == "" || !mounted {
 		t.Errorf("the host's /proc (volume %q) is not mounted where --path.procfs=%q points", procVolume, procfs)
+	}
+
+	// user: globs name the host's users: the host's passwd file, read-only,
+	// over the image's, which knows only root, nobody and nonroot.
+	passwd := false
+	for _, v := range pod.Volumes {
+		if v.HostPath.Path != "/etc/passwd" || v.HostPath.Type != "File" {
+			continue
+		}
+		for _, m := range c.VolumeMounts {
+			if m.Name == v.Name && m.MountPath == "/etc/passwd" && m.ReadOnly {
+				passwd = true
+			}
+		}
+	}
+	if !passwd {
+		t.Error("the host's /etc/passwd (hostPath, type File) is not mounted read-only at /etc/passwd: user: globs would see uids where the host has names")
 	}
 
 	// Least privilege: only the two capabilities the agent needs.

@@ -35,7 +35,15 @@
 //     glob stays configured: an exited process's last observed values stay in
 //     its globs' totals.
 //
+//   - The user, systemd unit and cgroup of a process are read only while a
+//     glob of their kind is in force, and then once per process identity,
+//     like its name: a process that changes cgroup or calls setuid long
+//     after it started keeps the value first read (see selectorReader).
+//
 // Matching rules (see [Compile]): a pattern without '/' matches the process
 // name, a pattern with '/' matches the executable path, and a pattern
 // prefixed "cmdline:" matches the command line joined by single spaces.
+// The prefixes "user:" (the real user's name from the passwd database, or
+// the uid in decimal when it has none), "unit:" (the systemd unit or scope)
+// and "cgroup:" (the cgroup v2 path) select by who runs a process and where.
 package monitor
