@@ -18,11 +18,14 @@
 //     and limit, and smaps_rollup with [WithPSS]) are read only for
 //     processes that match at least one glob, and the fd limit only once
 //     per process lifetime unless the process nears it.
+//
 //   - A process that vanishes during a scan is not an error, and permission
 //     errors on another user's exe, io or fd directory only leave those
 //     values empty.
+//
 //   - Every configured glob is present in every [ScanResult], with zeros when
 //     nothing matches it.
+//
 //   - A zombie (a process that exited and that its parent has not reaped)
 //     is not a live process: it counts in no gauge, only in
 //     [GlobStats.Zombies] and under [StateZombie] in [GlobStats.States].
@@ -30,6 +33,7 @@
 //     seen alive, or by its comm if it never was, whatever the length of
 //     its name, and its exit is counted once, when it is first seen a
 //     zombie.
+//
 //   - Counters (CPU seconds, I/O bytes, page faults, context switches,
 //     starts, exits) never decrease while a
 //     glob stays configured: an exited process's last observed values stay in
