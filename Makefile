@@ -41,7 +41,10 @@ deps:
 # GOFLAGS=-buildvcs=false (as here) stamps no VCS information of its own.
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+# -s -w leave out the symbol table and DWARF, 8.4 of the agent's 27.3 MB:
+# tracebacks and profiles still name functions (from pclntab), and the
+# release binaries and the image are built the same way (Dockerfile).
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # What the demo runs; `make run` builds only these.
 DEMO_CMDS := ./cmd/procwatch ./cmd/procctl ./cmd/zkdev
 

@@ -35,10 +35,17 @@ var ErrInvalidPath = errors.New("zk: invalid path")
 var DefaultLogger Logger = defaultLogger{}
 
 const (
-	bufferSize      = 1536 * 1024
-	eventChanSize   = 6
-	sendChanSize    = 16
-	protectedPrefix = "_c_"
+	bufferSize = 1536 * 1024
+	// initialBufferSize is what the send and receive buffers start at; they
+	// grow on demand, the send buffer up to its limit (bufferSize or
+	// WithMaxConnBufferSize), the receive buffer up to WithMaxBufferSize.
+	// Most packets are a few hundred bytes: two 1.5 MiB buffers per
+	// connection, allocated at every reconnect, were most of a small
+	// client's heap.
+	initialBufferSize = 16 * 1024
+	eventChanSize     = 6
+	sendChanSize      = 16
+	protectedPrefix   = "_c_"
 )
 
 type watchType int
@@ -91,6 +98,7 @@ type Conn struct {
 	recvTimeout    time.Duration
 	connectTimeout time.Duration
 	maxBufferSize  int
+	sendLimit      int // the most c.buf may grow to
 
 	creds   []authCreds
 	credsMu sync.Mutex // protects server
@@ -205,7 +213,8 @@ func Connect(servers []string, sessionTimeout time.Duration, options ...connOpti
 		passwd:         emptyPassword,
 		logger:         DefaultLogger,
 		logInfo:        true, // default is true for backwards compatability
-		buf:            make([]byte, bufferSize),
+		buf:            make([]byte, initialBufferSize),
+		sendLimit:      bufferSize,
 		resendZkAuthFn: resendZkAuth,
 	}
 
@@ -308,7 +317,8 @@ func WithMaxBufferSize(maxBufferSize int) connOption {
 // where znode is bigger than default 1mb.
 func WithMaxConnBufferSize(maxBufferSize int) connOption {
 	return func(c *Conn) {
-		c.buf = make([]byte, maxBufferSize)
+		c.sendLimit = maxBufferSize
+		c.buf = make([]byte, minInt(initialBufferSize, maxBufferSize))
 	}
 }
 
@@ -721,20 +731,11 @@ func (c *Conn) authenticate() error {
 }
 
 func (c *Conn) sendData(req *request) error {
-	header := &requestHeader{req.xid, req.opcode}
-	n, err := encodePacket(c.buf[4:], header)
+	n, err := c.encodeRequest(req)
 	if err != nil {
 		req.recvChan <- response{-1, err}
 		return nil
 	}
-
-	n2, err := encodePacket(c.buf[4+n:], req.pkt)
-	if err != nil {
-		req.recvChan <- response{-1, err}
-		return nil
-	}
-
-	n += n2
 
 	binary.BigEndian.PutUint32(c.buf[:4], uint32(n))
 
@@ -792,8 +793,34 @@ func (c *Conn) sendLoop() error {
 	}
 }
 
+// encodeRequest encodes req after the 4 bytes of its length in c.buf,
+// growing c.buf (doubling, up to c.sendLimit) while it is too short, and
+// returns the length of the encoded header and packet.
+func (c *Conn) encodeRequest(req *request) (int, error) {
+	header := &requestHeader{req.xid, req.opcode}
+	for {
+		n, err := encodePacket(c.buf[4:], header)
+		if err == nil {
+			var n2 int
+			n2, err = encodePacket(c.buf[4+n:], req.pkt)
+			n += n2
+		}
+		if err != ErrShortBuffer || len(c.buf) >= c.sendLimit {
+			return n, err
+		}
+		c.buf = make([]byte, minInt(2*len(c.buf), c.sendLimit))
+	}
+}
+
+func minInt(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
 func (c *Conn) recvLoop(conn net.Conn) error {
-	sz := bufferSize
+	sz := initialBufferSize
 	if c.maxBufferSize > 0 && sz > c.maxBufferSize {
 		sz = c.maxBufferSize
 	}

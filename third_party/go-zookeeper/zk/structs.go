@@ -414,7 +414,7 @@ type encoder interface {
 func decodePacket(buf []byte, st interface{}) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if e, ok := r.(runtime.Error); ok && strings.HasPrefix(e.Error(), "runtime error: slice bounds out of range") {
+			if e, ok := r.(runtime.Error); ok && isOutOfRange(e) {
 				err = ErrShortBuffer
 			} else {
 				panic(r)
@@ -505,7 +505,7 @@ func decodePacketValue(buf []byte, v reflect.Value) (int, error) {
 func encodePacket(buf []byte, st interface{}) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if e, ok := r.(runtime.Error); ok && strings.HasPrefix(e.Error(), "runtime error: slice bounds out of range") {
+			if e, ok := r.(runtime.Error); ok && isOutOfRange(e) {
 				err = ErrShortBuffer
 			} else {
 				panic(r)
@@ -632,4 +632,12 @@ func requestStructForOp(op int32) interface{} {
 		return &reconfigRequest{}
 	}
 	return nil
+}
+
+// isOutOfRange tells whether e is an index or slice expression past the end
+// of the buffer being encoded or decoded: the buffer is too short.
+func isOutOfRange(e runtime.Error) bool {
+	msg := e.Error()
+	return strings.HasPrefix(msg, "runtime error: slice bounds out of range") ||
+		strings.HasPrefix(msg, "runtime error: index out of range")
 }
