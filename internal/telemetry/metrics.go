@@ -89,21 +89,15 @@ func SetupMetrics(ctx context.Context, cfg MetricsConfig) (func(context.Context)
 		}
 	}
 
-	protocol := getenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
-	if protocol == "" {
-		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	protocol, err := otlpProtocol("METRICS")
+	if err != nil {
+		return nil, err
 	}
-	var (
-		exp sdkmetric.Exporter
-		err error
-	)
-	switch protocol {
-	case "", "http/protobuf":
-		exp, err = otlpmetrichttp.New(ctx)
-	case "grpc":
+	var exp sdkmetric.Exporter
+	if protocol == protoGRPC {
 		exp, err = otlpmetricgrpc.New(ctx)
-	default:
-		return nil, fmt.Errorf("telemetry: OTLP protocol %q is not supported (http/protobuf or grpc)", protocol)
+	} else {
+		exp, err = otlpmetrichttp.New(ctx)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: OTLP metric exporter: %w", err)

@@ -57,21 +57,15 @@ func SetupTracing(ctx context.Context, cfg TracingConfig) (trace.TracerProvider,
 		return noop.NewTracerProvider(), noopShutdown, nil
 	}
 
-	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if protocol == "" {
-		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	protocol, err := otlpProtocol("TRACES")
+	if err != nil {
+		return nil, nil, err
 	}
-	var (
-		exp sdktrace.SpanExporter
-		err error
-	)
-	switch protocol {
-	case "", "http/protobuf":
-		exp, err = otlptracehttp.New(ctx)
-	case "grpc":
+	var exp sdktrace.SpanExporter
+	if protocol == protoGRPC {
 		exp, err = otlptracegrpc.New(ctx)
-	default:
-		return nil, nil, fmt.Errorf("telemetry: OTLP protocol %q is not supported (http/protobuf or grpc)", protocol)
+	} else {
+		exp, err = otlptracehttp.New(ctx)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("telemetry: OTLP trace exporter: %w", err)
