@@ -79,6 +79,7 @@ func TestAlertRules(t *testing.T) {
 		{"ProcwatchSkippedGroup", "procwatch_skipped_groups > 0"},
 		{"ProcwatchZombiesAccumulating", `procwatch_glob_states{state="zombie"} > (procwatch_glob_states{state="zombie"} offset 10m) and min_over_time(procwatch_glob_states{state="zombie"}[10m]) > 0`},
 		{"ProcwatchNearFDLimit", "procwatch_glob_max_fd_ratio > 0.9"},
+		{"ProcwatchRestarting", "increase(procwatch_glob_process_starts_total[15m]) > 3"},
 	} {
 		r := findRule(t, rules, want.alert)
 		if r.Expr != want.expr {

@@ -153,3 +153,48 @@ func TestLiveProcessEventsCountEveryStart(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveProcessEventsCrashLoop: a process that crashes 150 ms after it
+// starts and is restarted 50 ms later, for 5 s, as a supervisor restarts a
+// crash-looping daemon, shows 25 starts and 25 exits with process events.
+// These figures feed the ProcwatchRestarting unit test in
+// deploy/prometheus/procwatch-alerts_test.yml.
+func TestLiveProcessEventsCrashLoop(t *testing.T) {
+	const (
+		period   = 200 * time.Millisecond
+		lifetime = "0.15"
+		restarts = 25 // 5 s / 200 ms
+	)
+	cluster := sharedCluster(t)
+	name := fmt.Sprintf("pwcrash%d", time.Now().UnixNano()%100000)
+	path := proctest.Sleeper(t, name)
+	root := testRoot(t)
+	operator(t, cluster.ConnectString(), root, name)
+	cfg := agentConfig(t, root)
+	cfg.ProcessEvents = true
+	cfg.ScanInterval = agent.DefaultScanInterval
+	a := startReady(t, cfg)
+	a.WaitMetrics(t, 10*time.Second,
+		want{Name: "procwatch_process_events_enabled", Value: 1},
+		want{Name: "procwatch_glob_process_starts_total", Labels: []string{"glob=" + name}, Value: 0})
+
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	start := time.Now()
+	for i := range restarts {
+		if i > 0 {
+			<-tick.C
+		}
+		if out, err := exec.Command(path, lifetime).CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v %s", path, lifetime, err, out)
+		}
+	}
+	t.Logf("%d crashes in %v", restarts, time.Since(start).Round(time.Millisecond))
+	a.WaitMetrics(t, 10*time.Second,
+		want{Name: "procwatch_glob_process_starts_total", Labels: []string{"glob=" + name}, Value: restarts},
+		want{Name: "procwatch_glob_process_exits_total", Labels: []string{"glob=" + name}, Value: restarts})
+	afterScans(t, a)
+	a.WaitMetrics(t, time.Second,
+		want{Name: "procwatch_glob_process_starts_total", Labels: []string{"glob=" + name}, Value: restarts},
+		want{Name: "procwatch_glob_process_exits_total", Labels: []string{"glob=" + name}, Value: restarts})
+}
