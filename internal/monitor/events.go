@@ -102,7 +102,24 @@ func (m *Monitor) fold(e pendingEvent) {
 	m.pendingMu.Unlock()
 	if m.mu.TryLock() {
 		m.foldPendingLocked()
+		m.unlock()
+	}
+}
+
+// unlock releases mu, first folding in the events queued while it was
+// held. An event queued after that fold, while mu was still held, failed
+// its TryLock: it is folded here too, by whoever then takes mu, so that no
+// event waits for the next scan.
+func (m *Monitor) unlock() {
+	for {
+		m.foldPendingLocked()
 		m.mu.Unlock()
+		m.pendingMu.Lock()
+		more := len(m.pending) > 0
+		m.pendingMu.Unlock()
+		if !more || !m.mu.TryLock() {
+			return
+		}
 	}
 }
 

@@ -122,7 +122,7 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	// A change event may leave the globs as they were (another field of the
 	// payload changed): keep the Matcher then, so that the cached match
 	// results stay valid.
@@ -152,7 +152,7 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 // previous result, since a partial list would look like processes exiting.
 func (m *Monitor) Scan(ctx context.Context) (ScanResult, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.scanLocked(ctx)
 }
 
@@ -167,7 +167,7 @@ func (m *Monitor) Fresh(ctx context.Context, maxAge time.Duration) (res ScanResu
 		return res, ok, nil
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.foldPendingLocked()
 	res, ok = m.Latest()
 	if ok && time.Since(res.Time) <= maxAge {
@@ -196,7 +196,7 @@ func (m *Monitor) Latest() (ScanResult, bool) {
 // Globs returns the distinct valid globs in force.
 func (m *Monitor) Globs() []string {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.matcher.Globs()
 }
 
