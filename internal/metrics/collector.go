@@ -149,10 +149,6 @@ type ProcessEvents struct {
 	Lost uint64
 }
 
-func (c *Collector) eventsUnidentified(st *monitor.Stats) float64 {
-	return float64(st.EventsUnidentified)
-}
-
 // WithProcessEvents sets where the Collector reads the state of the
 // process events. Without it procwatch_process_events_enabled is 0 and
 // nothing is lost.
@@ -236,7 +232,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- gauge(eventsEnabled, boolFloat(ev.Enabled))
 	ch <- counter(eventsLost, float64(ev.Lost))
-	ch <- counter(eventsUnknown, c.eventsUnidentified(&stats))
+	ch <- counter(eventsUnknown, float64(stats.EventsUnidentified))
 
 	if c.state == nil {
 		return
