@@ -15,9 +15,10 @@ import (
 // scans, by pid: what the Monitor needs to follow process events.
 // [LinuxSource] is one.
 type ProcReader interface {
-	// ReadIdentity reads the identity of the process pid (its name,
-	// executable, command line and start time, and those of the user,
-	// unit and cgroup that need holds) without waiting for a scan.
+	// ReadIdentity reads the identity of the process pid without waiting
+	// for a scan: its name, start time and what the kinds of glob in need
+	// look at (executable, command line, user, unit, cgroup), which alone
+	// are sure to be filled in.
 	// found is false when the process is gone (reaped, so not even a
 	// zombie).
 	ReadIdentity(ctx context.Context, pid int, need pattern.Kinds) (p Proc, found bool, err error)

@@ -30,10 +30,10 @@ type identityReader struct {
 	pathBuf []byte
 }
 
-// ReadIdentity implements [ProcReader]. It reads the stat file, the
-// executable link and the command line of the process (and its status
-// and cgroup when need asks for a user, unit or cgroup), and none of the
-// files a scan reads for the gauges: at its exec a process has used
+// ReadIdentity implements [ProcReader]. It reads the stat file of the
+// process, and what need asks for of its executable link, command line,
+// status (user) and cgroup (unit, cgroup), and none of the files a scan
+// reads for the gauges: at its exec a process has used
 // nothing worth counting yet, and a scan that lists it later reads the
 // rest. It shares only the user-name cache with scans.
 func (s *LinuxSource) ReadIdentity(ctx context.Context, pid int, need pattern.Kinds) (Proc, bool, error) {
@@ -86,18 +86,26 @@ func (s *LinuxSource) ReadIdentity(ctx context.Context, pid int, need pattern.Ki
 		Zombie:     st.state == 'Z',
 	}
 	// A zombie has no executable or command line left: its comm is all
-	// there is, as a scan would name it.
+	// there is, as a scan would name it. Otherwise the executable and the
+	// command line are read when a glob in force looks at them, or to
+	// complete a comm the kernel may have cut (see processName): with name
+	// globs only, most execs cost one read.
+	cut := len(p.Comm) >= commLen
 	if st.flags&pfKthread == 0 && !p.Zombie {
-		exe, err := readlinkAt(dirfd, path("/exe\x00"))
-		if err != nil && !isPermission(err) && !errors.Is(err, unix.ENOENT) {
-			return gone(err)
+		if cut || need.Has(pattern.Exe) {
+			exe, err := readlinkAt(dirfd, path("/exe\x00"))
+			if err != nil && !isPermission(err) && !errors.Is(err, unix.ENOENT) {
+				return gone(err)
+			}
+			p.Exe = cleanExe(exe)
 		}
-		p.Exe = cleanExe(exe)
-		cmdline, err := r.readCmdline(dirfd, path("/cmdline\x00"), filepath.Join(s.root, string(name), "cmdline"))
-		if err != nil && !isPermission(err) {
-			return gone(err)
+		if cut || need.Has(pattern.Cmdline) {
+			cmdline, err := r.readCmdline(dirfd, path("/cmdline\x00"), filepath.Join(s.root, string(name), "cmdline"))
+			if err != nil && !isPermission(err) {
+				return gone(err)
+			}
+			p.Cmdline = cmdline
 		}
-		p.Cmdline = cmdline
 	}
 	p.Name = processName(p.Comm, p.Exe, p.Cmdline)
 	if need.Has(pattern.User) {
