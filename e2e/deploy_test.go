@@ -79,6 +79,7 @@ func TestAlertRules(t *testing.T) {
 		{"ProcwatchSkippedGroup", "procwatch_skipped_groups > 0"},
 		{"ProcwatchZombiesAccumulating", `procwatch_glob_states{state="zombie"} > (procwatch_glob_states{state="zombie"} offset 10m) and min_over_time(procwatch_glob_states{state="zombie"}[10m]) > 0`},
 		{"ProcwatchNearFDLimit", "procwatch_glob_max_fd_ratio > 0.9"},
+		{"ProcwatchRestarting", "increase(procwatch_glob_process_starts_total[15m]) > 3"},
 	} {
 		r := findRule(t, rules, want.alert)
 		if r.Expr != want.expr {
@@ -220,8 +221,10 @@ type k8sObject struct {
 }
 
 type podSpec struct {
-	HostPID    bool `yaml:"hostPID"`
-	Containers []struct {
+	HostPID     bool   `yaml:"hostPID"`
+	HostNetwork bool   `yaml:"hostNetwork"`
+	DNSPolicy   string `yaml:"dnsPolicy"`
+	Containers  []struct {
 		Name    string   `yaml:"name"`
 		Image   string   `yaml:"image"`
 		Args    []string `yaml:"args"`
@@ -368,6 +371,14 @@ func TestKubernetesManifest(t *testing.T) {
 	if !pod.HostPID {
 		t.Error("the DaemonSet does not use the host's PID namespace (hostPID)")
 	}
+	// The process events connector exists only in the host's network
+	// namespace; without it starts and exits are sampled.
+	if !pod.HostNetwork {
+		t.Error("the DaemonSet does not use the host's network namespace (hostNetwork): no process events there")
+	}
+	if pod.HostNetwork && pod.DNSPolicy != "ClusterFirstWithHostNet" {
+		t.Errorf("dnsPolicy %q with hostNetwork; want ClusterFirstWithHostNet, or cluster names of ZooKeeper do not resolve", pod.DNSPolicy)
+	}
 	if len(pod.Containers) != 1 {
 		t.Fatalf("%d containers; want the agent only", len(pod.Containers))
 	}
@@ -446,7 +457,9 @@ func TestKubernetesManifest(t *testing.T) {
 		t.Error("the host's /etc/passwd (hostPath, type File) is not mounted read-only at /etc/passwd: user: globs would see uids where the host has names")
 	}
 
-	// Least privilege: only the two capabilities the agent needs.
+	// Least privilege: only the two capabilities the agent needs. The
+	// process events need none on Linux 6.6 and later (NET_ADMIN before,
+	// which the manifest says how to add, and which is not granted).
 	sc := c.Security
 	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 		t.Error("securityContext.allowPrivilegeEscalation is not false")
@@ -583,6 +596,8 @@ func TestSystemdUnit(t *testing.T) {
 		"CapabilityBoundingSet":    "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
 		"StateDirectory":           "procwatch",
 		"RestartPreventExitStatus": "2",
+		// AF_NETLINK: the process events connector.
+		"RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX AF_NETLINK",
 	} {
 		if got := settings[key]; got != want {
 			t.Errorf("%s=%q; want %q", key, got, want)

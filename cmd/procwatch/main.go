@@ -67,6 +67,7 @@ type options struct {
 	sessionTimeout time.Duration
 	procfs         string
 	collectPSS     bool
+	processEvents  bool
 	scanInterval   time.Duration
 	logLevel       string
 	logFormat      string
@@ -142,6 +143,7 @@ OTEL_METRICS_EXPORTER=otlp, are configured by the standard OTEL_* variables.`,
 	o.zkSecurity.Register(f)
 	f.StringVar(&o.procfs, "path.procfs", agent.DefaultProcfs, "procfs mount point")
 	f.BoolVar(&o.collectPSS, "collect.pss", false, "read the PSS of matched processes from smaps_rollup (procwatch_glob_proportional_memory_bytes); costly for large processes")
+	f.BoolVar(&o.processEvents, "collect.process-events", true, "follow the kernel's process events, so that every start and exit of a matched process is counted between scans too (Linux, host's namespaces; =false samples /proc only)")
 	f.StringVar(&o.hostname, "hostname", "", "this agent's name for targeting: groups match it with their hosts globs (default: the OS hostname) ["+envHostname+"]")
 	f.StringArrayVar(&o.labels, "label", nil, "KEY=VALUE identity label for targeting, repeatable, comma separated in ["+envLabels+"]")
 	f.DurationVar(&o.memberInterval, "member-update-interval", agent.DefaultMemberUpdateInterval, "least time between rewrites of this agent's member info for a changed set of missing globs")
@@ -212,6 +214,7 @@ func (o *options) config(stderr io.Writer) (agent.Config, error) {
 		SessionTimeout:   o.sessionTimeout,
 		ProcfsRoot:       o.procfs,
 		CollectPSS:       o.collectPSS,
+		ProcessEvents:    o.processEvents,
 		ScanInterval:     o.scanInterval,
 		Hostname:         o.hostname,
 		Labels:           labels,

@@ -45,6 +45,7 @@ func TestFlags(t *testing.T) {
 		ScanInterval:    5 * time.Second,
 		MemberInterval:  10 * time.Second,
 		Labels:          map[string]string{},
+		ProcessEvents:   true,
 	}
 	with := func(f func(*agent.Config)) agent.Config {
 		c := defaults
@@ -84,7 +85,7 @@ func TestFlags(t *testing.T) {
 			name: "every flag",
 			args: []string{"--zk", "a:1, b:2", "--path", "/pw", "--web.listen-address", "127.0.0.1:1,[::1]:2",
 				"--web.config.file", webYML, "--cache-file", "/var/cache/pw", "--session-timeout", "3s",
-				"--path.procfs", "/host/proc", "--scan-interval", "0", "--log.level", "debug", "--log.format", "json"},
+				"--path.procfs", "/host/proc", "--scan-interval", "0", "--collect.process-events=false", "--log.level", "debug", "--log.format", "json"},
 			want: agent.Config{
 				Servers: []string{"a:1", "b:2"}, Path: "/pw", ListenAddresses: []string{"127.0.0.1:1", "[::1]:2"},
 				WebConfigFile: webYML, CacheFile: "/var/cache/pw", SessionTimeout: 3 * time.Second,
@@ -111,6 +112,11 @@ func TestFlags(t *testing.T) {
 			args: []string{"--hostname", "flag", "--label", "role=flag"},
 			env:  map[string]string{"PROCWATCH_HOSTNAME": "env", "PROCWATCH_LABELS": "role=env,x=y"},
 			want: with(func(c *agent.Config) { c.Hostname, c.Labels = "flag", map[string]string{"role": "flag"} }),
+		},
+		{
+			name: "process events off",
+			args: []string{"--collect.process-events=false"},
+			want: with(func(c *agent.Config) { c.ProcessEvents = false }),
 		},
 		{
 			name: "PSS collection",

@@ -85,6 +85,12 @@ type Config struct {
 	// export procwatch_glob_proportional_memory_bytes (see
 	// monitor.WithPSS for what it costs).
 	CollectPSS bool
+	// ProcessEvents makes the agent follow the kernel's process events
+	// (internal/procevents), so that every exec into a matching process
+	// and every exit of one is counted, between scans too. Where the
+	// subscription cannot be had (another OS, not the host's namespaces,
+	// no permission) the agent samples, as without it, and logs why once.
+	ProcessEvents bool
 	// ScanInterval is the period of the agent's own scans; zero or less
 	// leaves scanning to list changes and scrapes.
 	ScanInterval time.Duration
@@ -155,6 +161,7 @@ func Run(ctx context.Context, cfg Config) error {
 	a.mon = monitor.New(src, monitor.WithTracerProvider(tp))
 	reg, err := metrics.NewRegistry(metrics.New(a.mon,
 		metrics.WithState(a.state),
+		metrics.WithProcessEvents(a.eventsState),
 		metrics.WithBuildInfo(cfg.Version, cfg.Revision),
 		metrics.WithLogger(log)))
 	if err != nil {
@@ -168,6 +175,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	a.openEvents(runCtx)
+	defer a.closeEvents()
 	a.loadCache(runCtx)
 	if !a.ready.Load() {
 		// Export something meaningful (processes_scanned, no globs) before
@@ -189,6 +198,9 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { a.join(runCtx) })
 	if cfg.ScanInterval > 0 {
 		wg.Go(func() { a.scanLoop(runCtx) })
+	}
+	if a.events.reader != nil {
+		wg.Go(func() { a.followEvents(runCtx) })
 	}
 
 	var runErr error
@@ -312,6 +324,7 @@ type agent struct {
 	globsInForce   int
 
 	members *memberFeed
+	events  processEvents
 }
 
 // scanLoop scans every ScanInterval until ctx ends.

@@ -13,6 +13,13 @@
 //     exit between scrapes, and at scrape time when the latest scan is older
 //     than a second (see metrics.WithScrapeScanAge); a scrape never causes
 //     more than one scan.
+//   - With Config.ProcessEvents, the agent follows the kernel's process
+//     events (internal/procevents): every exec into a matching process and
+//     every exit of one is counted as it happens, not only those a scan
+//     sees. Where it cannot subscribe it samples and logs exactly one line
+//     with the reason; procwatch_process_events_enabled says which. A
+//     burst never blocks it: the reader's queue drops and counts
+//     (procwatch_process_events_lost_total), and a loss rescans at once.
 //   - Every good list is written to the cache file atomically (temporary
 //     file, fsync, rename, directory fsync). At start the cache's list is put
 //     in force before ZooKeeper is reached, so an agent restarted during a

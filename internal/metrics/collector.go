@@ -64,6 +64,9 @@ var (
 	groupApplies  = desc("group_applies", "1 for each group of the watch list that applies to this agent (its globs are in force here).", "group")
 	memberUpdates = desc("member_updates_total", "Rewrites of this agent's member info in ZooKeeper (its applied version and missing globs), by result; a failed one is retried.", "result")
 	skippedGroups = desc("skipped_groups", "Number of groups of the watch list that could not be evaluated (a host glob that does not compile) and so apply to no agent.")
+	eventsEnabled = desc("process_events_enabled", "1 while the agent follows the kernel's process events (exact starts and exits), 0 when it only samples /proc; the agent logs why at start.")
+	eventsLost    = desc("process_events_lost_total", "Process events lost: those the agent's queue had no room for, plus one for each time the kernel reported dropping some (ENOBUFS, number unknown). Each loss forces a full scan; starts and exits of processes that lived only in the gap are missed.")
+	eventsUnknown = desc("process_events_unidentified_total", "Execs the process events announced whose process was gone (reaped) before the agent could read who it was: starts and exits that procwatch_glob_process_starts_total and _exits_total may miss. It rises when the agent is starved of CPU while processes live a few milliseconds.")
 	buildInfo     = desc("build_info", "A metric with a constant '1' value labeled by version, revision and goversion of procwatch.", "version", "revision", "goversion")
 )
 
@@ -137,6 +140,22 @@ func WithScrapeScanAge(d time.Duration) Option {
 	return func(c *Collector) { c.maxAge = d }
 }
 
+// ProcessEvents is the state of the agent's subscription to the kernel's
+// process events, read at every scrape.
+type ProcessEvents struct {
+	// Enabled is set while the events are followed.
+	Enabled bool
+	// Lost counts the events lost (see procwatch_process_events_lost_total).
+	Lost uint64
+}
+
+// WithProcessEvents sets where the Collector reads the state of the
+// process events. Without it procwatch_process_events_enabled is 0 and
+// nothing is lost.
+func WithProcessEvents(f func() ProcessEvents) Option {
+	return func(c *Collector) { c.events = f }
+}
+
 // WithLogger sets where failed scrape-time scans are reported. The default
 // discards.
 func WithLogger(l *slog.Logger) Option {
@@ -153,6 +172,7 @@ type Collector struct {
 	version, revision string
 	maxAge            time.Duration
 	logger            *slog.Logger
+	events            func() ProcessEvents
 }
 
 // New returns a Collector exporting mon's scans.
@@ -173,7 +193,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		globProcesses, globThreads, globCPU, globRSS, globVSize, globFDs, globRead, globWrite,
 		globOldest, globStarts, globExits, globStates, globSwitches, globFaults, globSwap, globFDRatio, globPSS, globsInForce, invalidGlobs, globErrors, scanFailures,
-		scanned, buildInfo, scanDuration,
+		scanned, buildInfo, scanDuration, eventsEnabled, eventsLost, eventsUnknown,
 	} {
 		ch <- d
 	}
@@ -206,6 +226,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- counter(scanFailures, float64(stats.Failures))
 	ch <- histogram(scanDuration, &stats)
 	ch <- gauge(buildInfo, 1, c.version, c.revision, runtime.Version())
+	var ev ProcessEvents
+	if c.events != nil {
+		ev = c.events()
+	}
+	ch <- gauge(eventsEnabled, boolFloat(ev.Enabled))
+	ch <- counter(eventsLost, float64(ev.Lost))
+	ch <- counter(eventsUnknown, float64(stats.EventsUnidentified))
 
 	if c.state == nil {
 		return

@@ -64,4 +64,7 @@
 //	procwatch_member_updates_total{result}            counter, result=ok|error, rewrites of the member info
 //	procwatch_skipped_groups                          gauge, groups that cannot be evaluated (apply to nobody)
 //	procwatch_build_info{version,revision,goversion}  gauge 1
+//	procwatch_process_events_enabled                  gauge 0/1, following the kernel's process events
+//	procwatch_process_events_lost_total               counter, events lost (queue drops + kernel overruns)
+//	procwatch_process_events_unidentified_total       counter, execs whose process was reaped before it was read
 package metrics

@@ -39,6 +39,15 @@
 //     glob stays configured: an exited process's last observed values stay in
 //     its globs' totals.
 //
+//   - With the kernel's process events ([Monitor.HandleEvent]), a start is
+//     counted at every exec into a match and an exit at every exit of a
+//     counted process, between scans too. One rule, the tracker's, decides
+//     for scans and events alike: a process is a start when it becomes a
+//     member of a glob and an exit when it stops being one, so a process
+//     that both saw is counted once. The read at an exec never waits for a
+//     scan; a process reaped before it could be read is counted in
+//     [Stats.EventsUnidentified], and a lost event rescans at once.
+//
 //   - The user, systemd unit and cgroup of a process are read only while a
 //     glob of their kind is in force, and then once per process identity,
 //     like its name: a process that changes cgroup or calls setuid long

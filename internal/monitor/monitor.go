@@ -71,11 +71,18 @@ type Monitor struct {
 
 	mu      sync.Mutex // serializes scans and glob changes
 	matcher *Matcher
+	// current is matcher, for reads at an exec that must not wait for mu.
+	current atomic.Pointer[Matcher]
 	invalid []*pattern.Error
 	tracker tracker
 
 	latest atomic.Pointer[ScanResult]
 	stats  scanStats
+
+	// pending holds process events read while a scan held mu (see
+	// Monitor.fold); the scan folds them in as it ends.
+	pendingMu sync.Mutex
+	pending   []pendingEvent
 }
 
 // New returns a Monitor reading src. It watches no glob until SetGlobs.
@@ -85,6 +92,7 @@ func New(src Source, opts ...Option) *Monitor {
 		o(m)
 	}
 	m.matcher, _ = Compile(nil)
+	m.current.Store(m.matcher)
 	return m
 }
 
@@ -114,12 +122,13 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	// A change event may leave the globs as they were (another field of the
 	// payload changed): keep the Matcher then, so that the cached match
 	// results stay valid.
 	if !slices.Equal(matcher.Globs(), m.matcher.Globs()) {
 		m.matcher = matcher
+		m.current.Store(matcher)
 	}
 	m.invalid = invalid
 	m.stats.countInvalid(invalid)
@@ -143,7 +152,7 @@ func (m *Monitor) SetGlobs(ctx context.Context, globs []string) (ScanResult, err
 // previous result, since a partial list would look like processes exiting.
 func (m *Monitor) Scan(ctx context.Context) (ScanResult, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.scanLocked(ctx)
 }
 
@@ -158,7 +167,8 @@ func (m *Monitor) Fresh(ctx context.Context, maxAge time.Duration) (res ScanResu
 		return res, ok, nil
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
+	m.foldPendingLocked()
 	res, ok = m.Latest()
 	if ok && time.Since(res.Time) <= maxAge {
 		return res, true, nil
@@ -186,7 +196,7 @@ func (m *Monitor) Latest() (ScanResult, bool) {
 // Globs returns the distinct valid globs in force.
 func (m *Monitor) Globs() []string {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.matcher.Globs()
 }
 
@@ -194,6 +204,14 @@ func (m *Monitor) Globs() []string {
 func (m *Monitor) scanLocked(ctx context.Context) (ScanResult, error) {
 	res, err := m.guardedScan(ctx)
 	m.stats.observe(&res, err)
+	// Events read during the scan are folded in after it: the tracker
+	// counts each process once whichever of the two saw it first.
+	m.foldPendingLocked()
+	if err == nil {
+		if r, ok := m.Latest(); ok {
+			res = r
+		}
+	}
 	return res, err
 }
 

@@ -137,8 +137,11 @@ func TestGopsutilSourceScansHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := a.Scanned - b.Scanned; d < -20 || d > 20 {
-		t.Errorf("linux source scanned %d processes, gopsutil %d", a.Scanned, b.Scanned)
+	// The two scans follow each other, and gopsutil's takes seconds on a
+	// host of thousands of processes: what started and exited meanwhile
+	// (on a shared test host, hundreds) is the tolerance, 20 plus 5%.
+	if d, tol := a.Scanned-b.Scanned, 20+a.Scanned/20; d < -tol || d > tol {
+		t.Errorf("linux source scanned %d processes, gopsutil %d (tolerance %d)", a.Scanned, b.Scanned, tol)
 	}
 	if len(b.Procs) != b.Scanned {
 		t.Errorf("'**' matched %d of %d processes", len(b.Procs), b.Scanned)

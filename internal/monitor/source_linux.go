@@ -55,6 +55,8 @@ type LinuxSource struct {
 	fileBuf []byte // status, limits, smaps_rollup
 	pathBuf []byte
 	sel     selectorReader // user, unit and cgroup
+
+	ident identityReader // ReadIdentity's own buffers
 }
 
 var _ Source = (*LinuxSource)(nil)

@@ -33,6 +33,12 @@ type Stats struct {
 	// GlobErrors counts invalid globs, each once when it enters the list in
 	// force: putting the same list in force again counts nothing new.
 	GlobErrors uint64
+	// EventsUnidentified counts process events of an exec whose process
+	// was gone (reaped) before it could be read, and so could not be
+	// matched: starts that procwatch_glob_process_starts_total may miss.
+	EventsUnidentified uint64
+	// EventRescans counts the full scans forced by lost process events.
+	EventRescans uint64
 }
 
 // scanStats accumulates Stats; it has its own lock so that reading the
@@ -79,6 +85,18 @@ func (st *scanStats) countInvalid(errs []*pattern.Error) {
 		}
 	}
 	st.invalidSeen = next
+}
+
+func (st *scanStats) countUnidentified() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.EventsUnidentified++
+}
+
+func (st *scanStats) countRescan() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.EventRescans++
 }
 
 func (st *scanStats) get() Stats {

@@ -102,6 +102,9 @@ type globState struct {
 type tracker struct {
 	epoch uint64
 	globs map[string]*globState
+	// pids indexes the live members of every glob by pid, for exit
+	// events, which name a pid only (see track_events.go).
+	pids map[int]procKey
 }
 
 // update folds one complete snapshot, taken with a Matcher whose Globs are
@@ -197,14 +200,19 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 			}
 		}
 		st.seeded = true
-		gs := &stats[i]
-		gs.CPUUser, gs.CPUSystem = st.cpuUser, st.cpuSystem
-		gs.ReadBytes, gs.WriteBytes = st.readBytes, st.writeBytes
-		gs.MinorFaults, gs.MajorFaults = st.minflt, st.majflt
-		gs.VoluntarySwitches, gs.InvoluntarySwitches = st.vcsw, st.ivcsw
-		gs.Starts, gs.Exits = st.starts, st.exits
+		st.export(&stats[i])
 	}
+	t.reindex(snap)
 	return stats
+}
+
+// export copies the glob's counters into gs.
+func (st *globState) export(gs *GlobStats) {
+	gs.CPUUser, gs.CPUSystem = st.cpuUser, st.cpuSystem
+	gs.ReadBytes, gs.WriteBytes = st.readBytes, st.writeBytes
+	gs.MinorFaults, gs.MajorFaults = st.minflt, st.majflt
+	gs.VoluntarySwitches, gs.InvoluntarySwitches = st.vcsw, st.ivcsw
+	gs.Starts, gs.Exits = st.starts, st.exits
 }
 
 // fold adds to the glob's counters what the member used since it was last

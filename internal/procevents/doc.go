@@ -51,25 +51,25 @@
 //
 // # How the agent uses it
 //
-// The monitor opens a Reader at start; on an error it samples as before,
-// exports procwatch_process_events_enabled 0 and logs the error once. With
-// a Reader it:
+// The agent opens a Reader at start (unless --collect.process-events=false);
+// on an error it samples as before, exports procwatch_process_events_enabled
+// 0 and logs the error once. With a Reader it:
 //
 //  1. scans /proc once after Open returns, to know the processes that
 //     already run: none can start unseen after that;
-//  2. on an Exec that IsProcess, reads /proc/PID (exe, cmdline, status,
-//     cgroup) at once, while the process still lives, to match it against
-//     the globs, and counts a start for each glob it matches; if the
-//     process is already gone, it matches on what the events told (the
-//     Comm of the exec, which is cut to 15 bytes, and so matches fewer
-//     globs);
+//  2. hands every event to monitor.Monitor.HandleEvent, which on an Exec
+//     that IsProcess reads /proc/PID (stat, exe, cmdline, and status or
+//     cgroup for user:, unit: and cgroup: globs) at once, without waiting
+//     for a scan, and counts a start in each glob it now matches. The
+//     exec event carries no name: a process already reaped by then matches
+//     nothing and is counted as unidentified;
 //  3. on an Exit that IsProcess, counts an exit for the globs its process
-//     matched and forgets it;
-//  4. on a Lost event, counts it and runs a full scan, treating what
-//     appeared and vanished since the last one as sampling does;
-//  5. exports Stats (Received, Dropped, Overruns) as counters, and keeps
-//     its periodic scans for the gauges (memory, CPU, threads), which no
-//     event carries.
+//     was counted in, by an exec or a scan;
+//  4. on a Lost event, runs a full scan at once, treating what appeared
+//     and vanished since the last one as sampling does, and exports
+//     Stats.Dropped + Stats.Overruns as procwatch_process_events_lost_total;
+//  5. keeps its periodic scans for the gauges (memory, CPU, threads),
+//     which no event carries.
 //
 // # Why mdlayher/netlink
 //

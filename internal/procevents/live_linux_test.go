@@ -156,10 +156,13 @@ func TestLiveBurstIntoATinyQueue(t *testing.T) {
 	for {
 		e := next(t, r)
 		if e.Kind == Lost {
-			if lost != 0 {
-				t.Fatalf("a second Lost event %v with nothing dropped in between", e)
+			// Other processes of the host fork too: while this loop
+			// drains, the tiny queue may fill again, and a further Lost
+			// event then accounts for what was dropped since.
+			if e.Lost == 0 && !e.Overrun {
+				t.Fatalf("a Lost event %v that accounts for nothing", e)
 			}
-			lost = e.Lost
+			lost += e.Lost
 			continue
 		}
 		if e.IsProcess() && after[e.PID] {

@@ -1,15 +1,14 @@
 package procevents
 
 import (
-	"os"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/procwatch/procwatch/internal/procevents/proceventstest"
 )
 
 func TestMain(m *testing.M) {
-	if rate := os.Getenv(loadChild); rate != "" {
-		os.Exit(runLoadChild(rate))
-	}
+	proceventstest.MaybeRunLoad()
 	goleak.VerifyTestMain(m)
 }

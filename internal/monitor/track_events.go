@@ -1,0 +1,116 @@
+package monitor
+
+import "slices"
+
+// The tracker's side of process events. The tracker is the one place that
+// decides what is a start and what is an exit, for scans and events alike:
+// a process is a start when it becomes a member of a glob and an exit when
+// it stops being one, whichever of the two saw it first. A process the
+// events announced is already a member when the next scan lists it, so
+// that scan counts no second start; a process the events saw exit is no
+// longer a member, so the next scan, not listing it, counts no second
+// exit; and a process a scan saw vanish is no longer indexed, so its exit
+// event, coming later, counts nothing.
+
+// exec folds in a process read at its exec: it starts in every glob it
+// matches now and is not yet a member of, and exits the globs it was a
+// member of and no longer matches (it exec'd into something else). p's
+// Globs index globs, the Matcher's list the tracker was last updated with.
+func (t *tracker) exec(globs []string, p *MatchedProc) {
+	key := keyOf(&p.Proc)
+	if old, ok := t.pids[p.PID]; ok {
+		for gi, g := range globs {
+			st := t.globs[g]
+			if st == nil {
+				continue
+			}
+			m := st.members[old]
+			if m == nil || (old == key && slices.Contains(p.Globs, gi)) {
+				continue
+			}
+			if old == key {
+				st.fold(m, &p.Proc)
+			}
+			st.exits++
+			delete(st.members, old)
+		}
+		delete(t.pids, p.PID)
+	}
+	joined := false
+	for _, gi := range p.Globs {
+		if gi < 0 || gi >= len(globs) {
+			continue
+		}
+		st := t.globs[globs[gi]]
+		if st == nil || !st.seeded {
+			continue
+		}
+		joined = true
+		m := st.members[key]
+		if m == nil {
+			m = &member{}
+			st.members[key] = m
+			st.starts++
+		}
+		m.seen = t.epoch
+		st.fold(m, &p.Proc)
+	}
+	if joined {
+		if t.pids == nil {
+			t.pids = make(map[int]procKey)
+		}
+		t.pids[p.PID] = key
+	}
+}
+
+// exit folds in the exit of the process pid, announced by its exit event:
+// it exits every glob it is a member of. It reports whether it was one.
+// What the process used since it was last read is not known (the event
+// carries no CPU or I/O), so the totals keep its values as last read.
+func (t *tracker) exit(pid int) bool {
+	key, ok := t.pids[pid]
+	if !ok {
+		return false
+	}
+	delete(t.pids, pid)
+	for _, st := range t.globs {
+		if st.members[key] != nil {
+			st.exits++
+			delete(st.members, key)
+		}
+	}
+	return true
+}
+
+// reindex rebuilds the pid index from the members after a scan: every
+// live process that matched a glob in the snapshot, by its pid.
+func (t *tracker) reindex(snap *Snapshot) {
+	if t.pids == nil {
+		t.pids = make(map[int]procKey)
+	}
+	clear(t.pids)
+	for i := range snap.Procs {
+		p := &snap.Procs[i]
+		if !p.Zombie && len(p.Globs) > 0 {
+			t.pids[p.PID] = keyOf(&p.Proc)
+		}
+	}
+}
+
+// counters copies the glob counters into stats, one per glob of globs in
+// order, as they stand after events folded in since the last scan.
+func (t *tracker) counters(stats []GlobStats) {
+	for i := range stats {
+		st := t.globs[stats[i].Glob]
+		if st == nil {
+			continue
+		}
+		st.export(&stats[i])
+	}
+}
+
+// indexed tells whether the process pid is a member of some glob.
+func (t *tracker) indexed(pid int) bool {
+	_, ok := t.pids[pid]
+	return ok
+}
