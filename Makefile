@@ -55,7 +55,7 @@ demo-build:
 	@echo "build: bin/procwatch, bin/procctl, bin/zkdev (version $(VERSION)); the first build compiles every dependency and takes a minute or two"
 	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/ $(DEMO_CMDS)
 
-test: deps lint
+test: deps bench-deps lint
 	$(GO) test $(TESTFLAGS) ./...
 
 lint: fmt-check vet

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type exporter struct {
 	cpu     time.Duration
 	body    int // size of the last page
 	procs   int // processes the last page counts
+	// anon and file split the last RSS reading: heap and stacks, and
+	// pages of mapped files (the binary's, mostly).
+	anon, file uint64
 }
 
 func (x *exporter) cpuPerScrape() time.Duration { return x.cpu / time.Duration(max(len(x.scrapes), 1)) }
@@ -217,8 +221,33 @@ func measureFootprint(ctx context.Context, sc *scraper, xs []*exporter, seconds 
 			return err
 		}
 		x.cpu = u1.cpu - u0[i].cpu
+		if x.anon, x.file, err = readRSSSplit(x.pid()); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// readRSSSplit reads RssAnon and RssFile of pid, in bytes.
+func readRSSSplit(pid int) (anon, file uint64, err error) {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "RssAnon":
+			anon = kb << 10
+		case "RssFile":
+			file = kb << 10
+		}
+	}
+	return anon, file, nil
 }
 
 // checkGlobs checks that the agent exports every glob.
@@ -270,11 +299,12 @@ func footprintRows(res *sectionResult, xs []*exporter, phase string, seconds int
 			Verdict: Info,
 		})
 	}
-	var fetch string
+	var fetch, split string
 	for _, x := range xs {
 		fetch += fmt.Sprintf("; %s %s (page %s, %d processes)", x.name, fmtTriple(x.scrapes), fmtBytes(float64(x.body)), x.procs)
+		split += fmt.Sprintf("; %s %s + %s", x.name, fmtBytes(float64(x.anon)), fmtBytes(float64(x.file)))
 	}
-	res.note("footprint, %s: time to fetch /metrics, p50 / p99 / max%s", phase, fetch[1:])
+	res.note("footprint, %s: time to fetch /metrics, p50 / p99 / max%s. RSS at the end, anonymous + file-backed (RssAnon + RssFile):%s", phase, fetch[1:], split[1:])
 }
 
 // binaryRows adds the sizes of the binaries compared: the agent as the
