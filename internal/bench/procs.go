@@ -138,8 +138,11 @@ func startExporter(self, logDir string, servers []string, path, procfs string) (
 // scraper fetches /metrics over one kept-alive connection per target.
 type scraper struct{ client *http.Client }
 
+// newScraper's timeout is generous: process-exporter's scrape of 10,000
+// processes on a busy 2-core machine takes seconds, and a slow scrape is a
+// figure to report, not a failure.
 func newScraper() *scraper {
-	return &scraper{client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}}
+	return &scraper{client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}}
 }
 
 func (s *scraper) metrics(addr string) ([]byte, error) {
