@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/procwatch/procwatch/internal/watchlist"
@@ -30,8 +32,9 @@ type exporter struct {
 	rss     []float64
 	scrapes Latencies
 	cpu     time.Duration
-	body    int // size of the last page
-	procs   int // processes the last page counts
+	elapsed time.Duration // from the first CPU reading to the last
+	body    int           // size of the last page
+	procs   int           // processes the last page counts
 	// anon and file split the last RSS reading: heap and stacks, and
 	// pages of mapped files (the binary's, mostly).
 	anon, file uint64
@@ -151,7 +154,7 @@ func footprintSection(ctx context.Context, e *env) (sectionResult, error) {
 	if err := binaryRows(&res, e, bin, sd.logDir); err != nil {
 		return res, err
 	}
-	res.note("footprint: the agent, the floor's exporter, process-exporter and node_exporter run at once on the same sleeps; each second all four are scraped in turn (the order rotating), and RSS (VmRSS) is read after each scrape; CPU per scrape is each process's CPU time (utime + stime, every thread) over the phase divided by its scrapes, so it includes whatever the program does between scrapes. The floor exporter holds a raw ZooKeeper session watching the list and reads the process table (directory + one stat file per process) at a scrape when its last read is a second old, as the agent re-scans. process-exporter (Debian's package; -version says: %s) has one group per glob (comm for a name, a regular expression on the command line for a pattern) and runs with -gather-smaps=false -threads=false, so that it reads what the agent reads; node_exporter runs with --collector.disable-defaults --collector.processes and counts every process, matching nothing",
+	res.note("footprint: the agent, the floor's exporter, process-exporter and node_exporter run at once on the same sleeps; each is scraped once a second on a schedule of its own, a quarter second apart, as Prometheus scrapes its targets (a scrape that takes longer skips the ticks it misses, and one under way at the end of the phase completes and counts), and RSS (VmRSS) is read after each scrape; CPU per scrape is each process's CPU time (utime + stime, every thread) over the phase divided by its scrapes, so it includes whatever the program does between scrapes. The floor exporter holds a raw ZooKeeper session watching the list and reads the process table (directory + one stat file per process) at a scrape when its last read is a second old, as the agent re-scans. process-exporter (Debian's package; -version says: %s) has one group per glob (comm for a name, a regular expression on the command line for a pattern) and runs with -gather-smaps=false -threads=false, so that it reads what the agent reads; node_exporter runs with --collector.disable-defaults --collector.processes and counts every process, matching nothing",
 		peerVersion(processExporterBin, "-version"))
 	return res, nil
 }
@@ -182,9 +185,12 @@ func settle(ctx context.Context, sc *scraper, xs []*exporter, want int) error {
 	}
 }
 
-// measureFootprint scrapes every side once a second for seconds, in an
-// order that rotates, reading its RSS after each scrape and its CPU time
-// over the whole.
+// measureFootprint scrapes every side once a second for seconds, each on
+// its own schedule as Prometheus scrapes its targets (the sides a quarter
+// second apart), reading its RSS after each scrape and its CPU time over
+// the whole. A side whose scrape takes longer than a second skips the
+// ticks it misses: process-exporter's scrape of 10,000 processes takes
+// seconds on a busy machine, and its figures are per completed scrape.
 func measureFootprint(ctx context.Context, sc *scraper, xs []*exporter, seconds int) error {
 	u0 := make([]procUsage, len(xs))
 	for i, x := range xs {
@@ -194,35 +200,60 @@ func measureFootprint(ctx context.Context, sc *scraper, xs []*exporter, seconds 
 		}
 	}
 	start := time.Now()
-	for s := range seconds {
-		for j := range xs {
-			x := xs[(j+s)%len(xs)]
-			t0 := time.Now()
-			body, err := sc.metrics(x.addr)
-			if err != nil {
-				return fmt.Errorf("scraping %s: %w", x.name, err)
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(seconds)*time.Second)
+	defer cancel()
+	errs := make([]error, len(xs))
+	var wg sync.WaitGroup
+	for i, x := range xs {
+		wg.Go(func() {
+			select {
+			case <-time.After(time.Duration(i) * time.Second / time.Duration(len(xs))):
+			case <-ctx.Done():
+				return
 			}
-			x.scrapes = append(x.scrapes, time.Since(t0))
-			x.body, x.procs = len(body), x.seen(body)
-			u, err := readProcUsage(x.pid())
-			if err != nil {
-				return err
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				t0 := time.Now()
+				// A scrape under way when the window closes completes and
+				// counts, as the CPU read after it includes its work.
+				body, err := sc.metrics(x.addr)
+				if err != nil {
+					errs[i] = fmt.Errorf("scraping %s: %w", x.name, err)
+					return
+				}
+				x.scrapes = append(x.scrapes, time.Since(t0))
+				x.body, x.procs = len(body), x.seen(body)
+				u, err := readProcUsage(x.pid())
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				x.rss = append(x.rss, float64(u.rss))
+				select {
+				case <-tick.C:
+				case <-ctx.Done():
+					return
+				}
 			}
-			x.rss = append(x.rss, float64(u.rss))
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		time.Sleep(time.Until(start.Add(time.Duration(s+1) * time.Second)))
+		})
 	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
 	for i, x := range xs {
 		u1, err := readProcUsage(x.pid())
 		if err != nil {
 			return err
 		}
-		x.cpu = u1.cpu - u0[i].cpu
+		x.cpu, x.elapsed = u1.cpu-u0[i].cpu, elapsed
 		if x.anon, x.file, err = readRSSSplit(x.pid()); err != nil {
 			return err
+		}
+		if len(x.scrapes) == 0 {
+			return fmt.Errorf("%s completed no scrape in %d s", x.name, seconds)
 		}
 	}
 	return nil
@@ -270,7 +301,7 @@ func footprintRows(res *sectionResult, xs []*exporter, phase string, seconds int
 		return fmt.Sprintf("%s / %s", fmtBytes(meanOf(x.rss)), fmtBytes(maxOf(x.rss)))
 	}
 	cpuFig := func(x *exporter) string {
-		return fmt.Sprintf("%s (%.1f%% of a core)", fmtDur(x.cpuPerScrape()), 100*x.cpu.Seconds()/float64(seconds))
+		return fmt.Sprintf("%s (%.1f%% of a core, %d scrapes)", fmtDur(x.cpuPerScrape()), 100*x.cpu.Seconds()/x.elapsed.Seconds(), len(x.scrapes))
 	}
 	for i, x := range xs[1:] {
 		against := "floor"
