@@ -326,7 +326,7 @@ func footprintRows(res *sectionResult, xs []*exporter, phase string, seconds int
 			Case:    fmt.Sprintf("same: CPU per scrape, procwatch vs %s", against),
 			Project: cpuFig(agent),
 			Floor:   cpuFig(x),
-			Ratio:   fmtRatio(ratio(float64(agent.cpu), float64(x.cpu))),
+			Ratio:   fmtRatio(ratio(float64(agent.cpuPerScrape()), float64(x.cpuPerScrape()))),
 			Verdict: Info,
 		})
 	}
