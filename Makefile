@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # env inside sudo: sudo drops the caller's environment.
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: all deps build demo-build test lint vet fmt-check bench fuzz chaos run demo clean
+.PHONY: all deps bench-deps build demo-build test lint vet fmt-check bench fuzz chaos run demo clean
 
 all: build
 
@@ -58,7 +58,7 @@ demo-build:
 	@echo "build: bin/procwatch, bin/procctl, bin/zkdev (version $(VERSION)); the first build compiles every dependency and takes a minute or two"
 	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/ $(DEMO_CMDS)
 
-test: deps lint
+test: deps bench-deps lint
 	$(GO) test $(TESTFLAGS) ./...
 
 lint: fmt-check vet
@@ -70,7 +70,23 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-bench: deps
+# The peers `make bench` compares the agent with (its footprint section),
+# installed for the bench only, when missing:
+#   prometheus-process-exporter, prometheus-node-exporter (checked: their
+#   binaries in /usr/bin), without recommended packages.
+# Where systemd runs, Debian enables and starts their services (ports 9256
+# and 9100); the bench starts its own instances on free loopback ports.
+bench-deps:
+	@set -e; missing=""; \
+	[ -x /usr/bin/prometheus-process-exporter ] || missing="$$missing prometheus-process-exporter"; \
+	[ -x /usr/bin/prometheus-node-exporter ] || missing="$$missing prometheus-node-exporter"; \
+	if [ -n "$$missing" ]; then \
+		echo "bench-deps: installing$$missing"; \
+		$(APT) update; \
+		$(APT) install --no-install-recommends $$missing; \
+	fi
+
+bench: deps bench-deps
 	$(GO) run ./cmd/benchreport -out docs/BENCHMARKS.md $(BENCHFLAGS)
 
 # Runs each fuzz target for FUZZTIME; go test -fuzz takes one target at a time.

@@ -144,7 +144,7 @@ func TestRunQuick(t *testing.T) {
 			t.Errorf("row %q has an empty figure: %+v", r.Case, r)
 		}
 	}
-	for _, s := range []string{"1 propagation", "2 end to end", "3 contended writes", "4 reads", "5 scan", "6 footprint", "7 diff"} {
+	for _, s := range []string{"1 propagation", "2 end to end", "3 contended writes", "4 reads", "5 scan", "6 footprint", "7 diff", "8 process events"} {
 		if !seen[s] {
 			t.Errorf("no row for section %s", s)
 		}

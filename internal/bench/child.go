@@ -24,7 +24,8 @@ import (
 // ChildEnv names the environment variable that makes RunChild run one of
 // the floor's programs instead of the caller's main: "rawset" (a CLI that
 // sets a node with a raw client, the floor of procctl) or "exporter" (a
-// raw watcher serving /metrics, the floor of the agent). Their settings
+// raw watcher serving /metrics, the floor of the agent) or "netlink" (a
+// bare reader of process events, the floor of the agent's). Their settings
 // come in PWB_ZK, PWB_PATH, PWB_DATA and PWB_PROCFS.
 const ChildEnv = "PROCWATCH_BENCH_CHILD"
 
@@ -42,6 +43,8 @@ func RunChild() (bool, int) {
 		err = childRawSet()
 	case "exporter":
 		err = childExporter()
+	case "netlink":
+		err = childNetlink()
 	default:
 		err = fmt.Errorf("unknown child program %q", mode)
 	}

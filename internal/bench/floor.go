@@ -16,18 +16,24 @@ import (
 // no matching.
 type floorScanner struct {
 	dirBuf, statBuf, statusBuf, pathBuf []byte
+	// limitsRead holds the pids whose limits file was read: like the
+	// agent, which caches the fd limit per process, the floor reads it
+	// once per process.
+	limitsRead map[string]struct{}
 }
 
 func newFloorScanner() *floorScanner {
-	return &floorScanner{dirBuf: make([]byte, 32<<10), statBuf: make([]byte, 4<<10), statusBuf: make([]byte, 16<<10), pathBuf: make([]byte, 0, 64)}
+	return &floorScanner{dirBuf: make([]byte, 32<<10), statBuf: make([]byte, 4<<10), statusBuf: make([]byte, 16<<10),
+		pathBuf: make([]byte, 0, 64), limitsRead: map[string]struct{}{}}
 }
 
 // scan lists root and reads every process's stat file; it returns how many
 // it read. With details, it also reads the io and status files and opens
 // the fd directory (one fstat, whose size is the fd count on Linux 6.2 and
 // later) of every process for which details returns true, given the stat
-// text: the least the agent must read for a matched process on every scan
-// (its limits file is read once per process lifetime).
+// text, and its limits file the first time it sees the process: what
+// internal/monitor's LinuxSource reads for a matched process (details in
+// source_linux.go), with no parsing.
 func (f *floorScanner) scan(root string, details func(stat []byte) bool) (int, error) {
 	dirfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -73,6 +79,10 @@ func (f *floorScanner) scan(root string, details func(stat []byte) bool) (int, e
 					var st unix.Stat_t
 					_ = unix.Fstat(fd, &st)
 					_ = unix.Close(fd)
+				}
+				if _, ok := f.limitsRead[string(name)]; !ok {
+					_, _ = f.readAt(dirfd, name, "/limits\x00", f.statusBuf, 0)
+					f.limitsRead[string(name)] = struct{}{}
 				}
 			}
 		}

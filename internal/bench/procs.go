@@ -54,8 +54,9 @@ func freeAddr() (string, error) {
 }
 
 // startAgent runs the procwatch binary of binDir against servers and root,
-// and waits until /readyz answers 200.
-func startAgent(ctx context.Context, binDir, logDir string, servers []string, root, procfs string) (*child, error) {
+// with extra flags after the harness's own, and waits until /readyz
+// answers 200.
+func startAgent(ctx context.Context, binDir, logDir string, servers []string, root, procfs string, extra ...string) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -66,8 +67,9 @@ func startAgent(ctx context.Context, binDir, logDir string, servers []string, ro
 		return nil, err
 	}
 	defer func() { _ = logf.Close() }()
-	c.cmd = exec.Command(filepath.Join(binDir, "procwatch"), "--zk", strings.Join(servers, ","), "--path", root,
-		"--web.listen-address", addr, "--path.procfs", procfs, "--log.level", "warn")
+	args := append([]string{"--zk", strings.Join(servers, ","), "--path", root,
+		"--web.listen-address", addr, "--path.procfs", procfs, "--log.level", "warn"}, extra...)
+	c.cmd = exec.Command(filepath.Join(binDir, "procwatch"), args...)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
@@ -136,8 +138,11 @@ func startExporter(self, logDir string, servers []string, path, procfs string) (
 // scraper fetches /metrics over one kept-alive connection per target.
 type scraper struct{ client *http.Client }
 
+// newScraper's timeout is generous: process-exporter's scrape of 10,000
+// processes on a busy 2-core machine takes seconds, and a slow scrape is a
+// figure to report, not a failure.
 func newScraper() *scraper {
-	return &scraper{client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}}
+	return &scraper{client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2}}}
 }
 
 func (s *scraper) metrics(addr string) ([]byte, error) {
@@ -168,17 +173,7 @@ type sides struct {
 // on them, logging under a temporary directory named with logPrefix.
 func startSides(ctx context.Context, e *env, bin string, servers []string, root, rawPath string, list watchlist.Document, logPrefix string) (*sides, error) {
 	globs := append([]string(nil), list.Globs...)
-	sess, err := connectSession(ctx, servers)
-	if err != nil {
-		return nil, err
-	}
-	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root, watchlist.Document{Globs: globs}, zkstate.WithoutMembership())
-	if err == nil {
-		_, err = st.Update(ctx, func(w *watchlist.Document) error { w.Globs = globs; return nil })
-		_ = st.Close()
-	}
-	sess.Close()
-	if err != nil {
+	if err := writeWatchList(ctx, servers, root, globs); err != nil {
 		return nil, err
 	}
 	raw, err := connectRaw(ctx, servers)
@@ -208,6 +203,23 @@ func startSides(ctx context.Context, e *env, bin string, servers []string, root,
 	}
 	s.sc = newScraper()
 	return s, nil
+}
+
+// writeWatchList makes globs the watch list at root, through zkstate as
+// procctl writes it.
+func writeWatchList(ctx context.Context, servers []string, root string, globs []string) error {
+	sess, err := connectSession(ctx, servers)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	st, err := zkstate.OpenOrCreate[watchlist.Document](ctx, sess, root, watchlist.Document{Globs: globs}, zkstate.WithoutMembership())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	_, err = st.Update(ctx, func(w *watchlist.Document) error { w.Globs = globs; return nil })
+	return err
 }
 
 func (s *sides) close() {

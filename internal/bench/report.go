@@ -82,7 +82,7 @@ func verdict(ok bool) Verdict {
 // Table renders the rows as a Markdown table.
 func (r *Report) Table() string {
 	var b strings.Builder
-	b.WriteString("| # | case | procwatch | floor | ratio | target | verdict |\n")
+	b.WriteString("| # | case | procwatch | floor or peer | ratio | target | verdict |\n")
 	b.WriteString("|---|------|----------:|------:|------:|--------|---------|\n")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", row.Section, row.Case, row.Project, row.Floor,

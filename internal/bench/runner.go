@@ -18,8 +18,8 @@ import (
 
 // Config says what Run measures and where it reports progress.
 type Config struct {
-	// Sections are the section numbers to run (1-7); empty runs
-	// them all.
+	// Sections are the section numbers to run (1-8); empty runs them
+	// all.
 	Sections []int
 	// Quick shrinks every count and duration to a smoke test of the
 	// harness itself; its figures mean nothing.
@@ -90,7 +90,8 @@ type section struct {
 // The order sections run in: the in-process CPU measurements first, while
 // no ZooKeeper client of this process is busy, then the ones that share
 // the 2,000 live processes (end to end runs with them, then without), then
-// the ZooKeeper-heavy ones.
+// the ZooKeeper-heavy ones, and last the process events, whose load of
+// 1,000 process starts a second would disturb the others.
 var sections = []section{
 	{7, "diff", diffSection, false},
 	{4, "reads", readsSection, false},
@@ -99,6 +100,7 @@ var sections = []section{
 	{2, "e2e", endToEnd, false},
 	{1, "propagation", propagation, true},
 	{3, "contention", contention, false},
+	{8, "events", eventsSection, false},
 }
 
 // Run measures the sections cfg asks for and returns the report; a section

@@ -74,25 +74,62 @@ func startSleepers(n int) (*sleepers, error) {
 			s.globs = append(s.globs, name)
 		}
 	}
-	for i := range n {
-		cmd := exec.Command(filepath.Join(dir, fmt.Sprintf("pwb-g%02d", i%sleeperGroups)), "600")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			s.stop()
-			return nil, fmt.Errorf("starting sleep process %d of %d: %w", i+1, n, err)
-		}
-		s.cmds = append(s.cmds, cmd)
+	cmds, err := s.spawn(n)
+	s.cmds = cmds
+	if err != nil {
+		s.stop()
+		return nil, err
 	}
 	return s, nil
+}
+
+// spawn starts n more sleepers in the groups, the i-th in group i mod
+// sleeperGroups, and returns those it started. Several at a time: on a
+// busy machine, with exporters scanning a growing table, one at a time
+// takes a minute for 8,000.
+func (s *sleepers) spawn(n int) ([]*exec.Cmd, error) {
+	cmds := make([]*exec.Cmd, n)
+	err := parallel(n, 8, func(i int) error {
+		cmd := exec.Command(filepath.Join(s.dir, fmt.Sprintf("pwb-g%02d", i%sleeperGroups)), "600")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("starting sleep process %d of %d: %w", i+1, n, err)
+		}
+		cmds[i] = cmd
+		return nil
+	})
+	started := cmds[:0]
+	for _, c := range cmds {
+		if c != nil {
+			started = append(started, c)
+		}
+	}
+	return started, err
+}
+
+// grow starts n more sleepers in the same groups, so the same globs match
+// them, and returns what kills and reaps them.
+func (s *sleepers) grow(n int) (stop func(), err error) {
+	cmds, err := s.spawn(n)
+	stop = func() { killAll(cmds) }
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
+}
+
+func killAll(cmds []*exec.Cmd) {
+	for _, c := range cmds {
+		_ = c.Process.Kill()
+	}
+	_ = parallel(len(cmds), 64, func(i int) error { _ = cmds[i].Wait(); return nil })
 }
 
 // stop kills and reaps every sleeper and removes the symlinks.
 func (s *sleepers) stop() {
 	s.once.Do(func() {
-		for _, c := range s.cmds {
-			_ = c.Process.Kill()
-		}
-		_ = parallel(len(s.cmds), 64, func(i int) error { _ = s.cmds[i].Wait(); return nil })
+		killAll(s.cmds)
 		_ = os.RemoveAll(s.dir)
 	})
 }
