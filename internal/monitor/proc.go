@@ -154,7 +154,9 @@ type Snapshot struct {
 // listed, or ctx ended) and the snapshot must not be used: a partial list
 // would look like processes exiting.
 //
-// Implementations are safe for concurrent use; scans are serialized.
+// Implementations are safe for concurrent use; scans are serialized. The
+// snapshot's Procs, and their Globs, may be buffers of the source that its
+// next Scan reuses: a caller keeps what it needs of them, not the slices.
 type Source interface {
 	Scan(ctx context.Context, m *Matcher) (Snapshot, error)
 }
