@@ -74,8 +74,10 @@ vet:
 # installed for the bench only, when missing:
 #   prometheus-process-exporter, prometheus-node-exporter (checked: their
 #   binaries in /usr/bin), without recommended packages.
-# Where systemd runs, Debian enables and starts their services (ports 9256
-# and 9100); the bench starts its own instances on free loopback ports.
+# Where systemd runs, Debian enables and starts their services, and
+# process-exporter's listens on 9256, procwatch's own port: they are stopped
+# and disabled at once. The bench starts its own instances on free loopback
+# ports.
 bench-deps:
 	@set -e; missing=""; \
 	[ -x /usr/bin/prometheus-process-exporter ] || missing="$$missing prometheus-process-exporter"; \
@@ -84,6 +86,9 @@ bench-deps:
 		echo "bench-deps: installing$$missing"; \
 		$(APT) update; \
 		$(APT) install --no-install-recommends $$missing; \
+		if [ -d /run/systemd/system ]; then \
+			systemctl disable --now prometheus-process-exporter.service prometheus-node-exporter.service || true; \
+		fi; \
 	fi
 
 bench: deps bench-deps
