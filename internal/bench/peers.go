@@ -7,8 +7,6 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // The peers the footprint section runs beside the agent: Debian's builds,
@@ -85,23 +82,7 @@ func startPeer(ctx context.Context, name, logDir, bin string, args func(addr str
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c, nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			c.stop()
-			log, _ := os.ReadFile(c.log)
-			return nil, fmt.Errorf("%s does not serve /metrics after 30 s; its log:\n%s", name, log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return c, c.waitOK(ctx, "/metrics", "does not serve /metrics")
 }
 
 // processExporterConfig translates procwatch globs into process-exporter's

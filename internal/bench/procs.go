@@ -43,6 +43,28 @@ func (c *child) stop() {
 	}
 }
 
+// waitOK waits up to 30 s for the child's path to answer 200. A child that
+// does not is stopped, and the error holds its log.
+func (c *child) waitOK(ctx context.Context, path, what string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + c.addr + path)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			c.stop()
+			log, _ := os.ReadFile(c.log)
+			return fmt.Errorf("%s %s after 30 s; its log:\n%s", c.name, what, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // freeAddr returns a loopback address with a port nobody listens on now.
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,23 +97,7 @@ func startAgent(ctx context.Context, binDir, logDir string, servers []string, ro
 	if err := c.cmd.Start(); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c, nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			c.stop()
-			log, _ := os.ReadFile(c.log)
-			return nil, fmt.Errorf("the agent is not ready after 30 s; its log:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return c, c.waitOK(ctx, "/readyz", "is not ready")
 }
 
 // startExporter runs the floor's exporter (see childExporter) from self.
