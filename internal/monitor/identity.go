@@ -104,3 +104,14 @@ func unitOf(path string) string {
 // selectorKinds are the kinds of glob whose property a Source reads from
 // files of its own, and only while such a glob is in force.
 var selectorKinds = pattern.KindsOf(pattern.User, pattern.Unit, pattern.Cgroup)
+
+// cgroupAndUnit reads a /proc/PID/cgroup file: the cgroup v2 path, and the
+// systemd unit, from that path or, on a host on cgroup v1, from systemd's
+// named hierarchy. A scan and a read at an exec both use it.
+func cgroupAndUnit(file []byte) (cgroup, unit string) {
+	v2, v1 := parseCgroups(file)
+	if unit = unitOf(v2); unit == "" {
+		unit = unitOf(v1)
+	}
+	return v2, unit
+}

@@ -50,12 +50,12 @@ func (s *LinuxSource) readSelectors(dirfd int, name []byte, need pattern.Kinds, 
 		n, err := readHeadAt(dirfd, s.path(name, "/status\x00"), s.sel.statusBuf)
 		switch {
 		case err == nil && n > 0:
-			uid, found := parseRealUID(s.sel.statusBuf[:n])
+			user, found := s.userOf(s.sel.statusBuf[:n])
 			if !found {
 				ok = false
 				break
 			}
-			t.User = s.sel.users.name(uid)
+			t.User = user
 		case err != nil && !isVanished(err) && !isPermission(err):
 			ok = false
 		}
@@ -75,17 +75,22 @@ func (s *LinuxSource) readSelectors(dirfd int, name []byte, need pattern.Kinds, 
 		}
 		switch {
 		case err == nil:
-			v2, v1 := parseCgroups(file)
-			t.Cgroup = v2
-			// A host on cgroup v1 has systemd's tree in a named hierarchy.
-			if t.Unit = unitOf(v2); t.Unit == "" {
-				t.Unit = unitOf(v1)
-			}
+			t.Cgroup, t.Unit = cgroupAndUnit(file)
 		case !isVanished(err) && !isPermission(err):
 			ok = false
 		}
 	}
 	return ok
+}
+
+// userOf names the real user of the process whose status file begins
+// with head: found is false when head has no Uid line.
+func (s *LinuxSource) userOf(head []byte) (user string, found bool) {
+	uid, found := parseRealUID(head)
+	if !found {
+		return "", false
+	}
+	return s.sel.users.name(uid), true
 }
 
 // readHeadAt reads the beginning of the file at pathz (see openAt) into buf

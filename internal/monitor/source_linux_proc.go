@@ -3,17 +3,12 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/procwatch/procwatch/internal/pattern"
 )
@@ -91,16 +86,20 @@ func (s *LinuxSource) ReadIdentity(ctx context.Context, pid int, need pattern.Ki
 	// complete a comm the kernel may have cut (see processName): with name
 	// globs only, most execs cost one read.
 	cut := len(p.Comm) >= commLen
-	if st.flags&pfKthread == 0 && !p.Zombie {
+	if st.flags&pfKthread == 0 && !p.Zombie && (cut || need.Has(pattern.Exe) || need.Has(pattern.Cmdline)) {
+		// Through procfs, as a scan reads them: its reads allocate
+		// their own buffers and take no lock of the scan's.
+		proc, err := s.fs.Proc(pid)
+		if err != nil {
+			return gone(err)
+		}
 		if cut || need.Has(pattern.Exe) {
-			exe, err := readlinkAt(dirfd, path("/exe\x00"))
-			if err != nil && !isPermission(err) && !errors.Is(err, unix.ENOENT) {
-				return gone(err)
-			}
+			// Gone (ENOENT) or another user's (EACCES): unknown.
+			exe, _ := proc.Executable()
 			p.Exe = cleanExe(exe)
 		}
 		if cut || need.Has(pattern.Cmdline) {
-			cmdline, err := r.readCmdline(dirfd, path("/cmdline\x00"), filepath.Join(s.root, string(name), "cmdline"))
+			cmdline, err := proc.CmdLine()
 			if err != nil && !isPermission(err) {
 				return gone(err)
 			}
@@ -110,53 +109,13 @@ func (s *LinuxSource) ReadIdentity(ctx context.Context, pid int, need pattern.Ki
 	p.Name = processName(p.Comm, p.Exe, p.Cmdline)
 	if need.Has(pattern.User) {
 		if n, err := readHeadAt(dirfd, path("/status\x00"), r.fileBuf); err == nil {
-			if uid, ok := parseRealUID(r.fileBuf[:n]); ok {
-				p.User = s.sel.users.name(uid)
-			}
+			p.User, _ = s.userOf(r.fileBuf[:n])
 		}
 	}
 	if need.Has(pattern.Unit) || need.Has(pattern.Cgroup) {
-		file, err := os.ReadFile(filepath.Join(s.root, string(name), "cgroup"))
-		if err == nil {
-			v2, v1 := parseCgroups(file)
-			p.Cgroup = v2
-			if p.Unit = unitOf(v2); p.Unit == "" {
-				p.Unit = unitOf(v1)
-			}
+		if file, err := os.ReadFile(filepath.Join(s.root, string(name), "cgroup")); err == nil {
+			p.Cgroup, p.Unit = cgroupAndUnit(file)
 		}
 	}
 	return p, true, nil
-}
-
-// readCmdline reads a command line, from the reused buffer unless it is
-// longer, and splits it at its NULs as procfs does.
-func (r *identityReader) readCmdline(dirfd int, pathz []byte, path string) ([]string, error) {
-	n, err := readFileAt(dirfd, pathz, r.fileBuf)
-	b := r.fileBuf[:max(n, 0)]
-	if errors.Is(err, errFileTooLong) {
-		b, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	b = bytes.TrimRight(b, "\x00")
-	if len(b) == 0 {
-		return nil, nil
-	}
-	return strings.Split(string(b), "\x00"), nil
-}
-
-// readlinkAt reads the symbolic link at pathz (see openAt) under dirfd.
-func readlinkAt(dirfd int, pathz []byte) (string, error) {
-	buf := make([]byte, 512)
-	for {
-		n, err := unix.Readlinkat(dirfd, string(pathz[:len(pathz)-1]), buf)
-		if err != nil {
-			return "", err
-		}
-		if n < len(buf) {
-			return string(buf[:n]), nil
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 }
