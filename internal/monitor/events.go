@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"strings"
 
 	"github.com/procwatch/procwatch/internal/pattern"
 	"github.com/procwatch/procwatch/internal/procevents"
@@ -142,10 +141,7 @@ func (m *Monitor) foldPendingLocked() {
 			continue
 		}
 		p := &e.proc
-		matches := m.matcher.AppendMatches(nil, Target{
-			Name: p.Name, Exe: p.Exe, Cmdline: strings.Join(p.Cmdline, " "),
-			User: p.User, Unit: p.Unit, Cgroup: p.Cgroup,
-		})
+		matches := m.matcher.AppendMatches(nil, TargetOf(p))
 		if len(matches) == 0 && !m.tracker.indexed(e.pid) {
 			continue
 		}
