@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,73 +14,35 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-)
-
-// The process events connector's constants (linux/connector.h,
-// linux/cn_proc.h) the floor needs; internal/procevents keeps its own.
-const (
-	cnIdxProc         = 1 // CN_IDX_PROC
-	cnValProc         = 1 // CN_VAL_PROC
-	procCnMcastListen = 1 // PROC_CN_MCAST_LISTEN
-	procEventExec     = 0x2
-	// cnMsgLen is struct cn_msg: id (idx, val), seq, ack, len, flags.
-	cnMsgLen = 20
-	// netlinkBuffer is the receive buffer the floor asks for, as
-	// internal/procevents' default.
-	netlinkBuffer = 4 << 20
+	"github.com/procwatch/procwatch/internal/procevents/bare"
 )
 
 // childNetlink is the floor of the agent's process events: a blocking
-// recvmsg loop on a connector socket subscribed to process events, which
-// only counts the messages and the exec events among them. It prints
-// "ready" once subscribed and, at SIGTERM, "messages N execs M" before it
-// exits.
+// recvmsg loop on a connector socket subscribed to process events
+// (package bare), which only counts the messages and the exec events among
+// them. It prints "ready" once subscribed and, at SIGTERM, "messages N
+// execs M" before it exits.
 func childNetlink() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_CONNECTOR)
+	sock, err := bare.Open()
 	if err != nil {
-		return fmt.Errorf("a connector socket (root or CAP_NET_ADMIN needed): %w", err)
+		return fmt.Errorf("%w (root or CAP_NET_ADMIN needed before Linux 6.6)", err)
 	}
-	defer func() { _ = unix.Close(fd) }()
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
-		return fmt.Errorf("bind: %w", err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, netlinkBuffer); err != nil {
-		return fmt.Errorf("SO_RCVBUFFORCE: %w", err)
-	}
-	// A receive timeout lets the loop see the signal: closing a netlink
-	// socket does not wake a thread blocked in recvmsg on it.
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 100_000}); err != nil {
-		return fmt.Errorf("SO_RCVTIMEO: %w", err)
-	}
-	msg := make([]byte, unix.SizeofNlMsghdr+cnMsgLen+4)
-	ne := binary.NativeEndian
-	ne.PutUint32(msg[0:], uint32(len(msg)))
-	ne.PutUint16(msg[4:], unix.NLMSG_DONE)
-	cn := msg[unix.SizeofNlMsghdr:]
-	ne.PutUint32(cn[0:], cnIdxProc)
-	ne.PutUint32(cn[4:], cnValProc)
-	ne.PutUint16(cn[16:], 4)
-	ne.PutUint32(cn[cnMsgLen:], procCnMcastListen)
-	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("subscribing: %w", err)
-	}
+	defer func() { _ = sock.Close() }()
 	fmt.Println("ready")
 	var messages, execs uint64
 	buf := make([]byte, 4096)
-	const whatOff = unix.SizeofNlMsghdr + cnMsgLen // proc_event.what
 	for ctx.Err() == nil {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, err := sock.Recv(buf)
+		if errors.Is(err, bare.ErrTimeout) {
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-				continue
-			}
 			return fmt.Errorf("recvmsg: %w", err)
 		}
 		messages++
-		if n >= whatOff+4 && ne.Uint32(buf[whatOff:]) == procEventExec {
+		if bare.IsExec(buf[:n]) {
 			execs++
 		}
 	}
