@@ -69,58 +69,48 @@ func (o *watchOptions) run(ctx context.Context) error {
 	}
 	defer c.Close()
 
-	// One mutex keeps every line, and the lines of one event, whole and in
-	// the order printed; failed says the output is gone (a closed pipe).
-	var mu sync.Mutex
-	var writeErr error
-	failed := make(chan struct{})
-	emit := func(f func() error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if writeErr != nil {
-			return
-		}
-		if err := f(); err != nil {
-			writeErr = err
-			close(failed)
-		}
+	// Every line goes through one FIFO, printed by one goroutine: callbacks
+	// must not block (they delay the Session's and the Store's own
+	// handling), and a session line comes before the changes it causes
+	// because the Session calls its subscribers before its Stores.
+	lines := newQueue[func() error]()
+	stopSess := c.sess.Subscribe(func(ev zkstate.SessionEvent) {
+		lines.push(func() error { return o.printer.session(ev) })
+	})
+	snap, stopEvents := c.store.SubscribeWithNotices(func(ev zkstate.Event[watchlist.Document]) {
+		lines.push(func() error { return o.printer.event(ev) })
+	}, func(n zkstate.Notice) {
+		lines.push(func() error { return o.notice(n) })
+	})
+	if snap.Version < 0 {
+		fmt.Fprintf(o.stderr, "procctl: warning: the payload at %s/payload is not a valid procwatch document; showing changes from the first valid one\n", o.path)
 	}
-
-	// Session callbacks must not block (they delay the Store's own
-	// handling), so they only queue; this goroutine prints.
-	sq := newQueue[zkstate.SessionEvent]()
-	stopSess := c.sess.Subscribe(sq.push)
+	// The start line is printed before the goroutine that prints what the
+	// subscriptions queued starts, so it comes first.
+	writeErr := o.printer.watchStart(o.path, snap.Version, snap.Raw)
+	failed := make(chan struct{})
+	if writeErr != nil {
+		close(failed)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
-			evs, ok := sq.wait()
+			fns, ok := lines.wait()
 			if !ok {
 				return
 			}
-			for _, ev := range evs {
-				emit(func() error { return o.printer.session(ev) })
+			for _, print := range fns {
+				if writeErr != nil {
+					continue // the output is gone (a closed pipe)
+				}
+				if writeErr = print(); writeErr != nil {
+					close(failed)
+				}
 			}
 		}
 	}()
-
-	// Holding the mutex across Subscribe makes the start line come before
-	// the first event, which Subscribe may deliver at once.
-	mu.Lock()
-	snap, stopEvents := c.store.SubscribeWithNotices(func(ev zkstate.Event[watchlist.Document]) {
-		emit(func() error { return o.printer.event(ev) })
-	}, func(n zkstate.Notice) {
-		emit(func() error { return o.notice(n) })
-	})
-	if snap.Version < 0 {
-		fmt.Fprintf(o.stderr, "procctl: warning: the payload at %s/payload is not a valid procwatch document; showing changes from the first valid one\n", o.path)
-	}
-	if err := o.printer.watchStart(o.path, snap.Version, snap.Raw); err != nil {
-		writeErr = err
-		close(failed)
-	}
-	mu.Unlock()
 
 	select {
 	case <-ctx.Done():
@@ -128,10 +118,8 @@ func (o *watchOptions) run(ctx context.Context) error {
 	}
 	stopEvents()
 	stopSess()
-	sq.close()
+	lines.close()
 	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
 	return writeErr
 }
 

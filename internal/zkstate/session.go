@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,7 +89,7 @@ type Session struct {
 	lossTimer *time.Timer
 
 	smu    sync.Mutex
-	subs   map[int]func(SessionEvent)
+	subs   map[int]sessionSub
 	nextID int
 
 	hasSession chan struct{} // closed at the first session
@@ -127,7 +129,7 @@ func NewSession(servers []string, opts ...SessionOption) (*Session, error) {
 		servers:    strings.Join(list, ","),
 		o:          o,
 		signal:     make(chan struct{}, 1),
-		subs:       map[int]func(SessionEvent){},
+		subs:       map[int]sessionSub{},
 		hasSession: make(chan struct{}),
 		authDone:   make(chan struct{}),
 		closed:     make(chan struct{}),
@@ -293,7 +295,7 @@ func (s *Session) notify() (<-chan struct{}, func()) {
 		case ch <- struct{}{}:
 		default:
 		}
-	})
+	}, false)
 	return ch, cancel
 }
 
@@ -316,15 +318,26 @@ func (s *Session) Timeout() time.Duration { return s.o.timeout }
 // Subscribe calls fn for every SessionEvent, in order, from one goroutine.
 // fn must not block: it delays every other subscriber. The returned func
 // removes the subscription.
+//
+// fn sees each event before the Stores on the Session act on it, so what a
+// Store delivers because of it (the resync after SessionReestablished, say)
+// comes after fn's call: a watcher that queues both in one FIFO prints the
+// session line first.
 func (s *Session) Subscribe(fn func(SessionEvent)) (cancel func()) {
-	return s.subscribe(fn)
+	return s.subscribe(fn, false)
 }
 
-func (s *Session) subscribe(fn func(SessionEvent)) func() {
+// subscriber is one subscription; stores are called after everyone else.
+type sessionSub struct {
+	fn    func(SessionEvent)
+	store bool
+}
+
+func (s *Session) subscribe(fn func(SessionEvent), store bool) func() {
 	s.smu.Lock()
 	id := s.nextID
 	s.nextID++
-	s.subs[id] = fn
+	s.subs[id] = sessionSub{fn: fn, store: store}
 	s.smu.Unlock()
 	return func() {
 		s.smu.Lock()
@@ -451,11 +464,18 @@ func (s *Session) declareLost() {
 	s.emit(SessionEvent{Kind: SessionLost, SessionID: s.sessionID})
 }
 
+// emit calls the subscribers in the order they subscribed, the Stores last
+// (see Subscribe).
 func (s *Session) emit(ev SessionEvent) {
 	s.smu.Lock()
-	fns := make([]func(SessionEvent), 0, len(s.subs))
-	for _, fn := range s.subs {
-		fns = append(fns, fn)
+	ids := slices.Sorted(maps.Keys(s.subs))
+	fns := make([]func(SessionEvent), 0, len(ids))
+	for _, store := range []bool{false, true} {
+		for _, id := range ids {
+			if sub := s.subs[id]; sub.store == store {
+				fns = append(fns, sub.fn)
+			}
+		}
 	}
 	s.smu.Unlock()
 	for _, fn := range fns {

@@ -51,7 +51,11 @@ type Store[T any] struct {
 	verified atomic.Int64 // monotonic ns since epoch of the last check against the server
 	invalid  atomic.Bool
 	gap      atomic.Bool // the session was lost; the next transition is a resync
-	server   atomic.Int32
+	// lost holds the watch loop's reads from SessionLost until the Session
+	// reports the new one: what changed meanwhile is published after
+	// SessionReestablished reached every subscriber, never before it.
+	lost   atomic.Bool
+	server atomic.Int32
 
 	// applyMu serialises every move of the local copy, so subscribers see
 	// transitions in version order whichever goroutine observed them.
@@ -172,7 +176,7 @@ func open[T any](ctx context.Context, sess *Session, root string, initial *T, op
 	if err != nil {
 		return nil, err
 	}
-	s.unsubscribe = sess.subscribe(s.onSession)
+	s.unsubscribe = sess.subscribe(s.onSession, true)
 	if o.register {
 		if err := s.initMember(); err != nil {
 			s.unsubscribe()

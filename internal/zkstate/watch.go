@@ -25,6 +25,16 @@ func (s *Store[T]) watchLoop(watch <-chan zk.Event) {
 	defer ticker.Stop()
 	backoff := 50 * time.Millisecond
 	for {
+		for watch == nil && s.lost.Load() {
+			// The client may hold a new session before the Session has
+			// said so; reading then would publish the resync ahead of
+			// SessionReestablished. resync kicks once it is said.
+			select {
+			case <-s.closed:
+				return
+			case <-s.kick:
+			}
+		}
 		if watch == nil {
 			r, err := s.getW(ctx)
 			switch {
@@ -114,7 +124,9 @@ func (s *Store[T]) onSession(ev SessionEvent) {
 	switch ev.Kind {
 	case SessionLost:
 		s.gap.Store(true)
+		s.lost.Store(true)
 	case SessionReestablished:
+		s.lost.Store(false)
 		select {
 		case s.resyncCh <- struct{}{}:
 		default:
