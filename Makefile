@@ -45,18 +45,24 @@ REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 # tracebacks and profiles still name functions (from pclntab), and the
 # release binaries and the image are built the same way (Dockerfile).
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
+# CGO_ENABLED=0: static binaries, as the image's. Without libc mapped the
+# agent's RSS is 1.4 MiB smaller; user names still come from NSS (LDAP,
+# SSSD) through getent for uids /etc/passwd does not name.
+BUILD    := CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)"
+# Where build puts the binaries; make bench builds its own copy elsewhere.
+BINDIR   ?= bin
 # What the demo runs; `make run` builds only these.
 DEMO_CMDS := ./cmd/procwatch ./cmd/procctl ./cmd/zkdev
 
 # Builds every command under cmd/ into bin/.
 build:
-	@echo "build: every command under cmd/ into bin/ (version $(VERSION))"
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	@echo "build: every command under cmd/ into $(BINDIR)/ (version $(VERSION))"
+	$(BUILD) -o $(BINDIR)/ ./cmd/...
 
 # A cold build cache takes a minute or more: say so before it starts.
 demo-build:
 	@echo "build: bin/procwatch, bin/procctl, bin/zkdev (version $(VERSION)); the first build compiles every dependency and takes a minute or two"
-	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/ $(DEMO_CMDS)
+	@$(BUILD) -o bin/ $(DEMO_CMDS)
 
 test: deps bench-deps lint
 	$(GO) test $(TESTFLAGS) ./...

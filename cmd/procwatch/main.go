@@ -32,6 +32,7 @@ import (
 var version, revision string
 
 func main() {
+	setGCPercent()
 	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr, agent.Run))
 }
 

@@ -151,7 +151,7 @@ func footprintSection(ctx context.Context, e *env) (sectionResult, error) {
 	}
 	footprintRows(&res, big, fmt.Sprintf("%d sleeps, the same %d globs matching them", large, len(sl.globs)), largeSeconds)
 
-	if err := binaryRows(&res, e, bin, sd.logDir); err != nil {
+	if err := binaryRows(&res, e, bin); err != nil {
 		return res, err
 	}
 	res.note("footprint: the agent, the floor's exporter, process-exporter and node_exporter run at once on the same sleeps; each is scraped once a second on a schedule of its own, a quarter second apart, as Prometheus scrapes its targets (a scrape that takes longer skips the ticks it misses, and one under way at the end of the phase completes and counts), and RSS (VmRSS) is read after each scrape; CPU per scrape is each process's CPU time (utime + stime, every thread) over the phase divided by its scrapes, so it includes whatever the program does between scrapes. The floor exporter holds a raw ZooKeeper session watching the list and reads the process table (directory + one stat file per process) at a scrape when its last read is a second old, as the agent re-scans. process-exporter (Debian's package; -version says: %s) has one group per glob (comm for a name, a regular expression on the command line for a pattern) and runs with -gather-smaps=false -threads=false, so that it reads what the agent reads; node_exporter runs with --collector.disable-defaults --collector.processes and counts every process, matching nothing",
@@ -338,19 +338,10 @@ func footprintRows(res *sectionResult, xs []*exporter, phase string, seconds int
 	res.note("footprint, %s: time to fetch /metrics, p50 / p99 / max%s. RSS at the end, anonymous + file-backed (RssAnon + RssFile):%s", phase, fetch[1:], split[1:])
 }
 
-// binaryRows adds the sizes of the binaries compared: the agent as the
-// bench built it and stripped, and the peers as Debian ships them.
-func binaryRows(res *sectionResult, e *env, binDir, tmp string) error {
+// binaryRows adds the sizes of the binaries compared: the agent as make
+// build builds it, and the peers as Debian ships them.
+func binaryRows(res *sectionResult, e *env, binDir string) error {
 	agent, err := readBinaryInfo(binDir + "/procwatch")
-	if err != nil {
-		return err
-	}
-	path, err := strippedAgent(e.cfg.ModuleDir, tmp)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.Remove(path) }()
-	stripped, err := readBinaryInfo(path)
 	if err != nil {
 		return err
 	}
@@ -364,18 +355,18 @@ func binaryRows(res *sectionResult, e *env, binDir, tmp string) error {
 	}
 	res.row(Row{
 		Section: "6 footprint",
-		Case:    "binary size: procwatch as the bench builds it / built with -ldflags='-s -w', vs process-exporter",
-		Project: fmt.Sprintf("%s / %s", fmtBytes(float64(agent.size)), fmtBytes(float64(stripped.size))),
+		Case:    "binary size: procwatch as make build builds it, vs process-exporter",
+		Project: agent.String(),
 		Floor:   pe.String(),
-		Ratio:   "stripped " + fmtRatio(ratio(float64(stripped.size), float64(pe.size))),
+		Ratio:   fmtRatio(ratio(float64(agent.size), float64(pe.size))),
 		Verdict: Info,
 	})
 	res.row(Row{
 		Section: "6 footprint",
 		Case:    "same, vs node_exporter",
-		Project: fmt.Sprintf("%s / %s", fmtBytes(float64(agent.size)), fmtBytes(float64(stripped.size))),
+		Project: agent.String(),
 		Floor:   ne.String(),
-		Ratio:   "stripped " + fmtRatio(ratio(float64(stripped.size), float64(ne.size))),
+		Ratio:   fmtRatio(ratio(float64(agent.size), float64(ne.size))),
 		Verdict: Info,
 	})
 	if self, err := readBinaryInfo(e.cfg.Self); err == nil {

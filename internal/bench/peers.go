@@ -160,14 +160,18 @@ func sumMetric(body []byte, name string) (sum float64, samples int) {
 type binaryInfo struct {
 	size     int64
 	stripped bool
+	static   bool
 }
 
 func (b binaryInfo) String() string {
-	s := fmtBytes(float64(b.size))
+	symbols, linking := "with symbols", "dynamically linked"
 	if b.stripped {
-		return s + " (stripped)"
+		symbols = "stripped"
 	}
-	return s + " (with symbols)"
+	if b.static {
+		linking = "static"
+	}
+	return fmt.Sprintf("%s (%s, %s)", fmtBytes(float64(b.size)), symbols, linking)
 }
 
 func readBinaryInfo(path string) (binaryInfo, error) {
@@ -180,18 +184,11 @@ func readBinaryInfo(path string) (binaryInfo, error) {
 		return binaryInfo{}, err
 	}
 	defer func() { _ = f.Close() }()
-	return binaryInfo{size: st.Size(), stripped: f.Section(".symtab") == nil}, nil
-}
-
-// strippedAgent builds the agent as the bench does but without its
-// symbol table and DWARF (-ldflags='-s -w'), as a package build would
-// ship it, into dir.
-func strippedAgent(moduleDir, dir string) (string, error) {
-	out := filepath.Join(dir, "procwatch-stripped")
-	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", out, "./cmd/procwatch")
-	cmd.Dir = moduleDir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building a stripped agent: %v\n%s", err, b)
+	static := true
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			static = false
+		}
 	}
-	return out, nil
+	return binaryInfo{size: st.Size(), stripped: f.Section(".symtab") == nil, static: static}, nil
 }

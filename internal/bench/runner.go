@@ -67,7 +67,9 @@ func (e *env) binaries() (string, error) {
 		}
 		e.binDir = dir
 		start := time.Now()
-		cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/procwatch", "./cmd/procctl")
+		// make build, so that the figures are those of the binaries
+		// procwatch ships (static, stripped).
+		cmd := exec.Command("make", "-s", "build", "BINDIR="+dir)
 		cmd.Dir = e.cfg.ModuleDir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			e.binErr = fmt.Errorf("building procwatch and procctl: %v\n%s", err, out)

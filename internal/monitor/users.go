@@ -1,8 +1,13 @@
 package monitor
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -13,9 +18,8 @@ import (
 const userRetry = 30 * time.Second
 
 // userNames turns uids into user names through the passwd database of the
-// host the agent runs on (os/user: the C library's, hence NSS, in a cgo
-// build; /etc/passwd as parsed by Go in a static one, such as the
-// container image's), and remembers them. A uid with no name is known by
+// host the agent runs on (/etc/passwd, then NSS through getent: see
+// lookupUser), and remembers them. A uid with no name is known by
 // its decimal number, and is looked up again at most every userRetry. A
 // name once found is kept: a user renamed while the agent runs keeps the
 // old name until it restarts, which is cheaper than asking the database
@@ -69,10 +73,40 @@ func (u *userNames) name(uid uint32) string {
 	return n.name
 }
 
+// lookupUser names uid from the passwd database: os/user first, then, for
+// a uid it does not know, getent. The agent is built static (CGO_ENABLED=0),
+// where os/user reads /etc/passwd only; getent asks the C library, hence
+// NSS, so that users from LDAP or SSSD keep their names. It runs only for
+// a uid /etc/passwd lacks, at most every userRetry.
 func lookupUser(uid string) (string, error) {
 	usr, err := user.LookupId(uid)
-	if err != nil {
+	if err == nil {
+		return usr.Username, nil
+	}
+	var unknown user.UnknownUserIdError
+	if !errors.As(err, &unknown) {
 		return "", err
 	}
-	return usr.Username, nil
+	return getentUser(uid)
+}
+
+// getentTimeout bounds a getent run: a slow directory must not hold a scan.
+const getentTimeout = 2 * time.Second
+
+// getentUser is the name getent passwd gives uid; an error when getent is
+// missing (a minimal image), finds nothing or answers something else.
+func getentUser(uid string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), getentTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "getent", "passwd", uid).Output()
+	if err != nil {
+		return "", fmt.Errorf("getent passwd %s: %w", uid, err)
+	}
+	// name:password:uid:gid:gecos:home:shell
+	line, _, _ := strings.Cut(string(out), "\n")
+	f := strings.Split(line, ":")
+	if len(f) < 3 || f[0] == "" || f[2] != uid {
+		return "", fmt.Errorf("getent passwd %s: unexpected answer %q", uid, line)
+	}
+	return f[0], nil
 }

@@ -2,7 +2,10 @@ package monitor
 
 import (
 	"errors"
+	"os"
+	"os/exec"
 	"os/user"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -61,5 +64,39 @@ func TestUserNamesOfThisHost(t *testing.T) {
 	var u userNames
 	if got := u.name(0); got != "root" {
 		t.Errorf("name(0) = %q, want root", got)
+	}
+}
+
+// TestLookupUserAsksGetentForWhatPasswdLacks: a uid /etc/passwd does not
+// name is asked of getent, which is what NSS (LDAP, sssd) answers through
+// in a static build. The directory is played by a getent of the test's on
+// PATH, since no NSS module can be configured here; the real getent is
+// checked against /etc/passwd's root.
+func TestLookupUserAsksGetentForWhatPasswdLacks(t *testing.T) {
+	if _, err := exec.LookPath("getent"); err != nil {
+		t.Fatal("getent is missing: apt-get install libc-bin")
+	}
+	if got, err := getentUser("0"); err != nil || got != "root" {
+		t.Fatalf("getentUser(0) = %q, %v; want root", got, err)
+	}
+	const uid = "4199999" // named by no /etc/passwd
+	if _, err := user.LookupId(uid); err == nil {
+		t.Fatalf("uid %s has a name in /etc/passwd; pick another", uid)
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\n[ \"$1 $2\" = \"passwd " + uid + "\" ] || exit 2\necho 'dir-alice:*:" + uid + ":100:Alice:/home/alice:/bin/sh'\n"
+	if err := os.WriteFile(filepath.Join(dir, "getent"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	if got, err := lookupUser(uid); err != nil || got != "dir-alice" {
+		t.Errorf("lookupUser(%s) = %q, %v; want dir-alice from getent", uid, got, err)
+	}
+	if _, err := lookupUser("4199998"); err == nil {
+		t.Error("lookupUser of a uid getent does not know succeeded")
+	}
+	var u userNames
+	if got := u.name(4199998); got != "4199998" {
+		t.Errorf("name of an unknown uid = %q, want its number", got)
 	}
 }
