@@ -474,8 +474,8 @@ func TestKubernetesManifest(t *testing.T) {
 		t.Errorf("capabilities.drop %q; want [ALL]", sc.Capabilities.Drop)
 	}
 	for _, capability := range sc.Capabilities.Add {
-		if capability != "SYS_PTRACE" && capability != "DAC_READ_SEARCH" {
-			t.Errorf("capabilities.add has %s; the agent needs only SYS_PTRACE and DAC_READ_SEARCH", capability)
+		if capability != "SYS_PTRACE" && capability != "DAC_READ_SEARCH" && capability != "NET_ADMIN" {
+			t.Errorf("capabilities.add has %s; the agent needs only SYS_PTRACE, DAC_READ_SEARCH and NET_ADMIN", capability)
 		}
 	}
 
@@ -592,8 +592,8 @@ func TestSystemdUnit(t *testing.T) {
 		"NoNewPrivileges":          "yes",
 		"ProtectSystem":            "strict",
 		"ProtectHome":              "yes",
-		"AmbientCapabilities":      "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
-		"CapabilityBoundingSet":    "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
+		"AmbientCapabilities":      "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_NET_ADMIN",
+		"CapabilityBoundingSet":    "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_NET_ADMIN",
 		"StateDirectory":           "procwatch",
 		"RestartPreventExitStatus": "2",
 		// AF_NETLINK: the process events connector.

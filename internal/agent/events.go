@@ -6,6 +6,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/metrics"
 	"github.com/procwatch/procwatch/internal/procevents"
+	"github.com/procwatch/procwatch/internal/taskstats"
 )
 
 // processEvents is the agent's subscription to the kernel's process events,
@@ -14,6 +15,11 @@ import (
 type processEvents struct {
 	reader  *procevents.Reader // nil when the agent samples only
 	enabled atomic.Bool
+	// records are the kernel's exit records, when they can be had beside
+	// the events: they identify a process reaped before it could be read,
+	// and carry its final CPU and I/O.
+	records   *taskstats.Reader
+	recordsOn atomic.Bool
 }
 
 // openEvents subscribes to the process events unless the configuration
@@ -33,7 +39,17 @@ func (a *agent) openEvents(ctx context.Context) {
 	}
 	a.events.reader = r
 	a.events.enabled.Store(true)
-	a.log.Info("following the kernel's process events: every start and exit is counted", "read_buffer_bytes", r.Stats().ReadBuffer)
+	rec, err := taskstats.Open(ctx)
+	if err != nil {
+		a.log.Info("following the kernel's process events: every start and exit is counted; without exit records, a process reaped before it could be read goes unidentified and exited processes keep the CPU and I/O last read",
+			"read_buffer_bytes", r.Stats().ReadBuffer, "exit_records", err.Error())
+		return
+	}
+	a.events.records = rec
+	a.events.recordsOn.Store(true)
+	a.mon.FollowExitRecords(true)
+	a.log.Info("following the kernel's process events: every start and exit is counted, with exit records for the CPU and I/O of exited processes",
+		"read_buffer_bytes", r.Stats().ReadBuffer, "exit_records_read_buffer_bytes", rec.Stats().ReadBuffer)
 }
 
 // followEvents hands every event to the monitor until ctx ends or the
@@ -43,13 +59,42 @@ func (a *agent) openEvents(ctx context.Context) {
 // queue, never the kernel.
 func (a *agent) followEvents(ctx context.Context) {
 	r := a.events.reader
+	var records <-chan taskstats.Event
+	if a.events.records != nil {
+		records = a.events.records.Events()
+	}
 	failing := false
+	report := func(what string, err error) {
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			a.log.Warn("handling a process event failed", "event", what, "err", err)
+			failing = true
+		case err == nil && failing:
+			a.log.Info("handling process events works again")
+			failing = false
+		}
+	}
 	for {
 		var ev procevents.Event
 		var ok bool
 		select {
 		case <-ctx.Done():
 			return
+		case rec, more := <-records:
+			if !more {
+				records = nil
+				if ctx.Err() == nil {
+					a.events.recordsOn.Store(false)
+					a.mon.FollowExitRecords(false)
+					a.log.Error("exit records ended, processes reaped before they are read go unidentified from now on", "err", a.events.records.Err())
+				}
+				continue
+			}
+			if rec.Kind == taskstats.Lost {
+				a.log.Debug("exit records lost, scanning /proc", "dropped", rec.Lost, "overrun", rec.Overrun)
+			}
+			report(rec.String(), a.mon.HandleExitRecord(ctx, rec))
+			continue
 		case ev, ok = <-r.Events():
 		}
 		if !ok {
@@ -62,20 +107,17 @@ func (a *agent) followEvents(ctx context.Context) {
 		if ev.Kind == procevents.Lost {
 			a.log.Debug("process events lost, scanning /proc", "dropped", ev.Lost, "overrun", ev.Overrun)
 		}
-		err := a.mon.HandleEvent(ctx, ev)
-		switch {
-		case err != nil && ctx.Err() == nil && !failing:
-			a.log.Warn("handling a process event failed", "event", ev.String(), "err", err)
-			failing = true
-		case err == nil && failing:
-			a.log.Info("handling process events works again")
-			failing = false
-		}
+		report(ev.String(), a.mon.HandleEvent(ctx, ev))
 	}
 }
 
 // closeEvents ends the subscription.
 func (a *agent) closeEvents() {
+	if r := a.events.records; r != nil {
+		if err := r.Close(); err != nil {
+			a.log.Debug("closing the exit records socket", "err", err)
+		}
+	}
 	if r := a.events.reader; r != nil {
 		if err := r.Close(); err != nil {
 			a.log.Debug("closing the process events socket", "err", err)
@@ -85,10 +127,14 @@ func (a *agent) closeEvents() {
 
 // eventsState is what the collector exports of the subscription.
 func (a *agent) eventsState() metrics.ProcessEvents {
-	st := metrics.ProcessEvents{Enabled: a.events.enabled.Load()}
+	st := metrics.ProcessEvents{Enabled: a.events.enabled.Load(), ExitStats: a.events.recordsOn.Load()}
 	if r := a.events.reader; r != nil {
 		s := r.Stats()
 		st.Lost = s.Dropped + s.Overruns
+	}
+	if r := a.events.records; r != nil {
+		s := r.Stats()
+		st.Lost += s.Dropped + s.Overruns
 	}
 	return st
 }

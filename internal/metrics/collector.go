@@ -65,6 +65,7 @@ var (
 	memberUpdates = desc("member_updates_total", "Rewrites of this agent's member info in ZooKeeper (its applied version and missing globs), by result; a failed one is retried.", "result")
 	skippedGroups = desc("skipped_groups", "Number of groups of the watch list that could not be evaluated (a host glob that does not compile) and so apply to no agent.")
 	eventsEnabled = desc("process_events_enabled", "1 while the agent follows the kernel's process events (exact starts and exits), 0 when it only samples /proc; the agent logs why at start.")
+	exitStatsOn   = desc("process_exit_stats_enabled", "1 while the agent also reads the kernel's exit records (taskstats; needs CAP_NET_ADMIN): a process reaped before the agent could read /proc is then identified from its record, and exited processes' final CPU and I/O are exact; the agent's log line about process events says why when 0.")
 	eventsLost    = desc("process_events_lost_total", "Process events lost: those the agent's queue had no room for, plus one for each time the kernel reported dropping some (ENOBUFS, number unknown). Each loss forces a full scan; starts and exits of processes that lived only in the gap are missed.")
 	eventsUnknown = desc("process_events_unidentified_total", "Execs the process events announced whose process was gone (reaped) before the agent could read who it was: starts and exits that procwatch_glob_process_starts_total and _exits_total may miss. It rises when the agent is starved of CPU while processes live a few milliseconds.")
 	buildInfo     = desc("build_info", "A metric with a constant '1' value labeled by version, revision and goversion of procwatch.", "version", "revision", "goversion")
@@ -145,7 +146,10 @@ func WithScrapeScanAge(d time.Duration) Option {
 type ProcessEvents struct {
 	// Enabled is set while the events are followed.
 	Enabled bool
-	// Lost counts the events lost (see procwatch_process_events_lost_total).
+	// ExitStats is set while the kernel's exit records are read too.
+	ExitStats bool
+	// Lost counts the events lost (see procwatch_process_events_lost_total),
+	// exit records included.
 	Lost uint64
 }
 
@@ -193,7 +197,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		globProcesses, globThreads, globCPU, globRSS, globVSize, globFDs, globRead, globWrite,
 		globOldest, globStarts, globExits, globStates, globSwitches, globFaults, globSwap, globFDRatio, globPSS, globsInForce, invalidGlobs, globErrors, scanFailures,
-		scanned, buildInfo, scanDuration, eventsEnabled, eventsLost, eventsUnknown,
+		scanned, buildInfo, scanDuration, eventsEnabled, exitStatsOn, eventsLost, eventsUnknown,
 	} {
 		ch <- d
 	}
@@ -231,6 +235,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ev = c.events()
 	}
 	ch <- gauge(eventsEnabled, boolFloat(ev.Enabled))
+	ch <- gauge(exitStatsOn, boolFloat(ev.ExitStats))
 	ch <- counter(eventsLost, float64(ev.Lost))
 	ch <- counter(eventsUnknown, float64(stats.EventsUnidentified))
 

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"github.com/procwatch/procwatch/internal/pattern"
 	"github.com/procwatch/procwatch/internal/procevents"
+	"github.com/procwatch/procwatch/internal/taskstats"
 )
 
 // ProcReader is a [Source] that can read who one process is between
@@ -61,7 +63,7 @@ func (m *Monitor) HandleEvent(ctx context.Context, ev procevents.Event) (err err
 		}
 	}()
 	if ev.Kind == procevents.Exit {
-		m.fold(pendingEvent{exit: true, pid: int(ev.PID)})
+		m.fold(pendingEvent{kind: pendingExit, pid: int(ev.PID)})
 		return nil
 	}
 	pr, ok := m.src.(ProcReader)
@@ -74,21 +76,33 @@ func (m *Monitor) HandleEvent(ctx context.Context, ev procevents.Event) (err err
 		return err
 	}
 	if !found {
-		m.stats.countUnidentified()
-		// It may have matched before its exec: its exit event comes next.
+		// Its exit record may say who it was (exit_records.go); it may
+		// also have matched before its exec: its exit event comes next.
+		m.fold(pendingEvent{kind: pendingUnread, pid: int(ev.PID), at: ev.Time})
 		return nil
 	}
 	m.fold(pendingEvent{pid: int(ev.PID), proc: p})
 	return nil
 }
 
-// pendingEvent is an exec read from /proc, or an exit, waiting to be
-// folded into the counters.
+// pendingEvent is an exec read from /proc, an exec that could not be, an
+// exit, or an exit record, waiting to be folded into the counters.
 type pendingEvent struct {
-	exit bool
-	pid  int
-	proc Proc
+	kind   pendingKind
+	pid    int
+	proc   Proc             // pendingExec
+	at     time.Duration    // pendingUnread: the exec's time
+	record *taskstats.Event // pendingRecord
 }
+
+type pendingKind uint8
+
+const (
+	pendingExec pendingKind = iota
+	pendingExit
+	pendingUnread
+	pendingRecord
+)
 
 // fold queues e and folds the queue in at once unless a scan holds the
 // Monitor, in which case the scan folds it in as it ends. The reads at
@@ -129,6 +143,7 @@ func (m *Monitor) foldPendingLocked() {
 	pending := m.pending
 	m.pending = nil
 	m.pendingMu.Unlock()
+	m.expireRecordsLocked()
 	if len(pending) == 0 {
 		return
 	}
@@ -136,8 +151,22 @@ func (m *Monitor) foldPendingLocked() {
 	var globs []string
 	for i := range pending {
 		e := &pending[i]
-		if e.exit {
-			changed = m.tracker.exit(e.pid) || changed
+		switch e.kind {
+		case pendingExit:
+			if !m.records.on {
+				changed = m.tracker.exit(e.pid) || changed
+				continue
+			}
+			if d, ok := m.tracker.exitKeep(e.pid); ok {
+				m.records.departed.put(e.pid, d, m.records.clock(), recordCap, nil)
+				changed = true
+			}
+			continue
+		case pendingUnread:
+			changed = m.foldUnreadLocked(e.pid, e.at) || changed
+			continue
+		case pendingRecord:
+			changed = m.foldRecordLocked(e.pid, e.record) || changed
 			continue
 		}
 		p := &e.proc
@@ -149,6 +178,7 @@ func (m *Monitor) foldPendingLocked() {
 			globs = m.matcher.Globs()
 		}
 		m.tracker.exec(globs, &MatchedProc{Proc: *p, Globs: matches})
+		m.foldExecRecordLocked(e.pid)
 		changed = true
 	}
 	if changed {

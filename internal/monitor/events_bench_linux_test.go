@@ -7,6 +7,7 @@ import (
 
 	"github.com/procwatch/procwatch/internal/procevents"
 	"github.com/procwatch/procwatch/internal/procevents/proceventstest"
+	"github.com/procwatch/procwatch/internal/taskstats"
 )
 
 // benchScanInterval is the agent's default --scan-interval, the rate at
@@ -47,7 +48,7 @@ func BenchmarkAgentCPUAt1000StartsPerSecond(b *testing.B) {
 		run()
 		return proceventstest.CPUTime(b) - start
 	}
-	var idle, bare, sampling, events time.Duration
+	var idle, bare, sampling, events, withRecords time.Duration
 	var sampled, counted uint64
 	for b.Loop() {
 		idle += measure(func() { time.Sleep(benchScanInterval) })
@@ -96,6 +97,56 @@ func BenchmarkAgentCPUAt1000StartsPerSecond(b *testing.B) {
 		if st := r.Stats(); st.Dropped+st.Overruns != 0 {
 			b.Errorf("losses under the load: %+v", st)
 		}
+
+		// The events with the exit records, read in one loop as the agent
+		// reads them.
+		m = newMonitor()
+		r, err = procevents.Open(ctx)
+		if err != nil {
+			b.Fatalf("process events: %v", err)
+		}
+		tr, err := taskstats.Open(ctx)
+		if err != nil {
+			b.Fatalf("exit records: %v", err)
+		}
+		m.FollowExitRecords(true)
+		if _, err := m.Scan(ctx); err != nil {
+			b.Fatal(err)
+		}
+		done = make(chan struct{})
+		go func() {
+			defer close(done)
+			evs, recs := r.Events(), tr.Events()
+			for evs != nil || recs != nil {
+				select {
+				case ev, ok := <-evs:
+					if !ok {
+						evs = nil
+						continue
+					}
+					if err := m.HandleEvent(ctx, ev); err != nil {
+						b.Error(err)
+					}
+				case rec, ok := <-recs:
+					if !ok {
+						recs = nil
+						continue
+					}
+					if err := m.HandleExitRecord(ctx, rec); err != nil {
+						b.Error(err)
+					}
+				}
+			}
+		}()
+		withRecords += measure(func() {
+			time.Sleep(benchScanInterval)
+			if _, err := m.Scan(ctx); err != nil {
+				b.Fatal(err)
+			}
+			_ = r.Close()
+			_ = tr.Close()
+			<-done
+		})
 	}
 	secs := float64(b.N) * benchScanInterval.Seconds()
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / secs }
@@ -103,6 +154,7 @@ func BenchmarkAgentCPUAt1000StartsPerSecond(b *testing.B) {
 	b.ReportMetric(per(bare), "bare-cpu-ms/s")
 	b.ReportMetric(per(sampling), "sampling-cpu-ms/s")
 	b.ReportMetric(per(events), "events-cpu-ms/s")
+	b.ReportMetric(per(withRecords), "events+records-cpu-ms/s")
 	if bare > 0 {
 		b.ReportMetric(float64(events)/float64(bare), "events/bare")
 	}

@@ -83,6 +83,8 @@ type Monitor struct {
 	// Monitor.fold); the scan folds them in as it ends.
 	pendingMu sync.Mutex
 	pending   []pendingEvent
+	// records is what waits for an exit record or its exec; mu guards it.
+	records recordState
 }
 
 // New returns a Monitor reading src. It watches no glob until SetGlobs.

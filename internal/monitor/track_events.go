@@ -114,3 +114,86 @@ func (t *tracker) indexed(pid int) bool {
 	_, ok := t.pids[pid]
 	return ok
 }
+
+// departed is a process the exit event removed from its globs, kept a
+// moment so that its exit record, coming later, can still fold in what it
+// used last (see Monitor.HandleExitRecord).
+type departed struct {
+	key   procKey
+	globs []departedGlob
+}
+
+type departedGlob struct {
+	st *globState
+	m  *member
+}
+
+// exitKeep is exit, keeping what the process was a member of.
+func (t *tracker) exitKeep(pid int) (departed, bool) {
+	key, ok := t.pids[pid]
+	if !ok {
+		return departed{}, false
+	}
+	d := departed{key: key}
+	for _, st := range t.globs {
+		if m := st.members[key]; m != nil {
+			d.globs = append(d.globs, departedGlob{st, m})
+		}
+	}
+	t.exit(pid)
+	return d, true
+}
+
+// foldDeparted folds what an exit record says a departed process used
+// into the globs it was a member of and that are still in force; it
+// counts no exit, its exit event did.
+func (t *tracker) foldDeparted(d departed, p *Proc) bool {
+	for _, g := range d.globs {
+		for _, st := range t.globs {
+			if st == g.st {
+				st.fold(g.m, p)
+				break
+			}
+		}
+	}
+	return len(d.globs) > 0
+}
+
+// exitRecord folds in the exit record of the process pid when it is a
+// member and same tells that the record is of that process, not of one
+// that reused its pid: what the record says it used last goes into the
+// totals (never less than already read), then it exits as at its exit
+// event. It reports whether it was a member.
+func (t *tracker) exitRecord(pid int, p *Proc, same func(procKey) bool) bool {
+	key, ok := t.pids[pid]
+	if !ok || !same(key) {
+		return false
+	}
+	for _, st := range t.globs {
+		if m := st.members[key]; m != nil {
+			st.fold(m, p)
+		}
+	}
+	return t.exit(pid)
+}
+
+// lived counts a process that started and exited between two reads,
+// known only from its exit record: a start and an exit in each glob of
+// p.Globs that had its first scan, with everything it used.
+func (t *tracker) lived(globs []string, p *MatchedProc) bool {
+	counted := false
+	for _, gi := range p.Globs {
+		if gi < 0 || gi >= len(globs) {
+			continue
+		}
+		st := t.globs[globs[gi]]
+		if st == nil || !st.seeded {
+			continue
+		}
+		st.starts++
+		st.exits++
+		st.fold(&member{}, &p.Proc)
+		counted = true
+	}
+	return counted
+}

@@ -61,10 +61,14 @@
 //     that IsProcess reads /proc/PID (stat, exe, cmdline, and status or
 //     cgroup for user:, unit: and cgroup: globs) at once, without waiting
 //     for a scan, and counts a start in each glob it now matches. The
-//     exec event carries no name: a process already reaped by then matches
-//     nothing and is counted as unidentified;
+//     exec event carries no name: a process already reaped by then waits
+//     for its exit record (internal/taskstats, read beside this Reader
+//     when the agent has CAP_NET_ADMIN), which names it by comm and uid;
+//     without one it is counted as unidentified;
 //  3. on an Exit that IsProcess, counts an exit for the globs its process
-//     was counted in, by an exec or a scan;
+//     was counted in, by an exec or a scan, unless its exit record did
+//     first (monitor.Monitor.HandleExitRecord), which also folds in the
+//     process's final CPU and I/O;
 //  4. on a Lost event, runs a full scan at once, treating what appeared
 //     and vanished since the last one as sampling does, and exports
 //     Stats.Dropped + Stats.Overruns as procwatch_process_events_lost_total;

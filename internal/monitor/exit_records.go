@@ -1,0 +1,299 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/procwatch/procwatch/internal/pattern"
+	"github.com/procwatch/procwatch/internal/taskstats"
+)
+
+// How long the Monitor keeps what waits for its other half: an exec whose
+// process was gone before it could be read (until its exit record comes),
+// an exit record of a pid not known yet (until its exec comes), and a
+// member the exit event removed (until its record folds in what it used
+// last). The two sources are read by different goroutines, so either half
+// may come first, but within milliseconds of the other unless the agent is
+// starved: what is still waiting after recordWait is given up, an exec
+// then counted unidentified.
+const (
+	recordWait = 5 * time.Second
+	// recordCap bounds each of the three: past it the oldest is given up.
+	recordCap = 8192
+	// recordSlack is how long a record may have waited in the socket: its
+	// estimated start (Event.Started) is that much later than the true
+	// one at most, for the checks that tell a reused pid apart.
+	recordSlack = 2 * time.Second
+	// aGroup is ac_flag's AGROUP: the record's task was the last of its
+	// process.
+	aGroup = 0x20
+)
+
+// userNamer is a Source that names uids as its scans do, so that a
+// process identified from its exit record has the user a scan would give
+// it. [LinuxSource] is one.
+type userNamer interface {
+	UserName(uid uint32) string
+}
+
+// recordState is what the Monitor keeps of exit records; the fold holds
+// m.mu over it.
+type recordState struct {
+	on       bool // exit records are followed: an unread exec waits for its record
+	now      func() time.Time
+	users    userNames // when the Source names no uids
+	unread   fifo[time.Duration]
+	recent   fifo[*taskstats.Event]
+	departed fifo[departed]
+}
+
+// FollowExitRecords tells the Monitor whether [Monitor.HandleExitRecord]
+// is fed: while it is, an exec whose process was gone before it could be
+// read waits for its exit record rather than being counted unidentified
+// at once. Turn it off when the records end.
+func (m *Monitor) FollowExitRecords(on bool) {
+	m.mu.Lock()
+	m.records.on = on
+	m.unlock()
+}
+
+// HandleExitRecord folds one of the kernel's exit records (see
+// internal/taskstats) into the counters, between scans:
+//
+//   - the record of a process that is a member of globs folds its final
+//     CPU, I/O, faults and switches into them (never less than already
+//     read) and exits it, unless its exit event did first, in which case
+//     it folds only what it used;
+//   - the record of a process whose exec was announced but which was gone
+//     before it could be read identifies it: name globs match its comm
+//     when shorter than 15 bytes, user: globs its uid; it then counts a
+//     start and an exit, with what it used, in each glob it matches. Globs
+//     of other kinds cannot be decided from a record: the exec counts as
+//     unidentified when such globs are in force or the comm may be cut;
+//   - a record whose exec has not been handled yet waits for it;
+//   - a Lost event scans at once, as for lost process events.
+//
+// The record of a leader whose other threads live on is ignored: the
+// record of the thread group comes when its last thread exits. The error
+// is the scan's.
+func (m *Monitor) HandleExitRecord(ctx context.Context, ev taskstats.Event) (err error) {
+	if ev.Kind == taskstats.Lost {
+		m.stats.countRescan()
+		_, err := m.Scan(ctx)
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("monitor: exit record %s panicked: %v\n%s", ev, r, debug.Stack())
+		}
+	}()
+	pid := int(ev.PID)
+	switch {
+	case ev.Kind == taskstats.Group:
+		pid = int(ev.TGID)
+	case !ev.IsProcess():
+		return nil
+	case ev.Version >= 12 && ev.Flags&aGroup == 0:
+		// A leader gone before its threads.
+		return nil
+	}
+	if pid <= 0 {
+		return nil
+	}
+	m.fold(pendingEvent{kind: pendingRecord, pid: pid, record: &ev})
+	return nil
+}
+
+// foldRecordLocked folds in an exit record; m.mu is held.
+func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
+	rs := &m.records
+	p := procOfRecord(ev)
+	if m.tracker.exitRecord(pid, &p, func(k procKey) bool { return sameStart(k, ev) }) {
+		rs.unread.take(pid)
+		return true
+	}
+	if d, ok := rs.departed.take(pid); ok {
+		if sameStart(d.key, ev) {
+			return m.tracker.foldDeparted(d, &p)
+		}
+	}
+	if at, ok := rs.unread.peek(pid); ok && sameExec(at, ev) {
+		rs.unread.take(pid)
+		return m.livedLocked(ev)
+	}
+	rs.recent.put(pid, ev, rs.clock(), recordCap, nil)
+	return false
+}
+
+// foldUnreadLocked handles an exec whose process was gone before it
+// could be read: its record, if it came first, identifies it; else it
+// waits for its record, or is unidentified at once when no records come.
+func (m *Monitor) foldUnreadLocked(pid int, at time.Duration) bool {
+	rs := &m.records
+	if ev, ok := rs.recent.peek(pid); ok && sameExec(at, ev) {
+		rs.recent.take(pid)
+		return m.livedLocked(ev)
+	}
+	if !rs.on {
+		m.stats.countUnidentified()
+		return false
+	}
+	rs.unread.put(pid, at, rs.clock(), recordCap, func(time.Duration) { m.stats.countUnidentified() })
+	return false
+}
+
+// foldExecRecordLocked applies a record that came before the exec of its
+// process, which the exec has just made a member.
+func (m *Monitor) foldExecRecordLocked(pid int) bool {
+	ev, ok := m.records.recent.peek(pid)
+	if !ok {
+		return false
+	}
+	p := procOfRecord(ev)
+	if m.tracker.exitRecord(pid, &p, func(k procKey) bool { return sameStart(k, ev) }) {
+		m.records.recent.take(pid)
+		return true
+	}
+	return false
+}
+
+// livedLocked counts a process known only from its exit record.
+func (m *Monitor) livedLocked(ev *taskstats.Event) bool {
+	if ev.Kind == taskstats.Group {
+		// A thread group's record has no comm or user.
+		m.stats.countUnidentified()
+		return false
+	}
+	p := procOfRecord(ev)
+	nameKnown := len(ev.Comm) < taskstats.CommCut
+	var user string
+	needs := m.matcher.Needs()
+	if needs.Has(pattern.User) {
+		user = m.userName(ev.UID)
+		p.User = user
+	}
+	matches := m.matcher.appendRecordMatches(nil, ev.Comm, nameKnown, user)
+	if !nameKnown && needs.Has(pattern.Name) || needs.Has(pattern.Exe) || needs.Has(pattern.Cmdline) ||
+		needs.Has(pattern.Unit) || needs.Has(pattern.Cgroup) {
+		m.stats.countUnidentified()
+	}
+	if len(matches) == 0 {
+		return false
+	}
+	return m.tracker.lived(m.matcher.Globs(), &MatchedProc{Proc: p, Globs: matches})
+}
+
+func (m *Monitor) userName(uid uint32) string {
+	if un, ok := m.src.(userNamer); ok {
+		return un.UserName(uid)
+	}
+	return m.records.users.name(uid)
+}
+
+// expireRecordsLocked gives up what waited too long; m.mu is held.
+func (m *Monitor) expireRecordsLocked() {
+	rs := &m.records
+	if rs.unread.len()+rs.recent.len()+rs.departed.len() == 0 {
+		return
+	}
+	before := rs.clock().Add(-recordWait)
+	rs.unread.expire(before, func(time.Duration) { m.stats.countUnidentified() })
+	rs.recent.expire(before, nil)
+	rs.departed.expire(before, nil)
+}
+
+func (rs *recordState) clock() time.Time {
+	if rs.now != nil {
+		return rs.now()
+	}
+	return time.Now()
+}
+
+// appendRecordMatches appends the globs a process known from its exit
+// record matches: name globs by its comm when it is whole, user: globs by
+// its user. Globs of other kinds match nothing: a record cannot say.
+func (m *Matcher) appendRecordMatches(dst []int, comm string, nameKnown bool, user string) []int {
+	if m == nil {
+		return dst
+	}
+	for i := range m.globs {
+		g := &m.globs[i]
+		switch g.Kind() {
+		case pattern.Name:
+			if nameKnown && g.Match(comm) {
+				dst = append(dst, i)
+			}
+		case pattern.User:
+			if user != "" && g.Match(user) {
+				dst = append(dst, i)
+			}
+		}
+	}
+	return dst
+}
+
+// procOfRecord is what the record says of its process, as a scan would
+// have read it at the exit. With delay accounting on, the exact on-CPU
+// time is split between user and system as the kernel splits it for
+// /proc/PID/stat; otherwise the tick-sampled times are taken as they are.
+// A thread group's switches are every thread's, where /proc counts the
+// main thread's: they are left out.
+func procOfRecord(ev *taskstats.Event) Proc {
+	user, sys := ev.UserCPU, ev.SystemCPU
+	if ev.RunTime > 0 {
+		user, sys = splitRunTime(user, sys, ev.RunTime)
+	}
+	p := Proc{
+		PID:         int(ev.PID),
+		Name:        ev.Comm,
+		Comm:        ev.Comm,
+		StartTime:   time.Unix(ev.BeginTime, 0),
+		CPUUser:     user.Seconds(),
+		CPUSystem:   sys.Seconds(),
+		ReadBytes:   ev.ReadBytes,
+		WriteBytes:  ev.WriteBytes,
+		MinorFaults: ev.MinorFaults,
+		MajorFaults: ev.MajorFaults,
+	}
+	if ev.Kind == taskstats.Task {
+		p.VoluntarySwitches, p.InvoluntarySwitches = ev.VoluntarySwitches, ev.InvoluntarySwitches
+	}
+	return p
+}
+
+// splitRunTime divides rt between user and system in the ratio of the
+// sampled utime and stime, as the kernel's cputime_adjust does.
+func splitRunTime(utime, stime, rt time.Duration) (user, sys time.Duration) {
+	switch {
+	case stime == 0:
+		return rt, 0
+	case utime == 0:
+		return 0, rt
+	}
+	sys = time.Duration(float64(rt) * float64(stime) / float64(utime+stime))
+	return rt - sys, sys
+}
+
+// sameExec reports whether an exec at at (CLOCK_MONOTONIC) can be of the
+// task ev records: after its start and before its exit, given how long
+// the record may have waited.
+func sameExec(at time.Duration, ev *taskstats.Event) bool {
+	return at <= ev.Received && at+recordSlack >= ev.Started()
+}
+
+// sameStart reports whether the process k identifies can be the one ev
+// records, by start time: a reused pid started after the one it
+// replaces exited. StartTicks count CLOCK_BOOTTIME, which is
+// CLOCK_MONOTONIC unless the host suspended.
+func sameStart(k procKey, ev *taskstats.Event) bool {
+	if k.ticks == 0 {
+		d := k.start/int64(time.Second) - ev.BeginTime
+		return d >= -2 && d <= 2
+	}
+	const tick = time.Second / userHZ
+	start := time.Duration(k.ticks) * tick
+	est := ev.Started()
+	return est >= start-tick-50*time.Millisecond && est <= start+tick+recordSlack
+}

@@ -1,0 +1,178 @@
+package monitor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/procwatch/procwatch/internal/procevents"
+	"github.com/procwatch/procwatch/internal/taskstats"
+)
+
+// record is the exit record of a single-threaded process pid named comm
+// that started at start (CLOCK_MONOTONIC) and whose record was read at
+// start+life, having used cpu in user mode and written written bytes.
+func record(pid int, comm string, start, life time.Duration, cpu time.Duration, written uint64) taskstats.Event {
+	return taskstats.Event{Kind: taskstats.Task, Received: start + life, Record: taskstats.Record{
+		Version: 16, PID: uint32(pid), TGID: uint32(pid), Comm: comm, Flags: aGroup,
+		Elapsed: life, UserCPU: cpu, WriteBytes: written,
+	}}
+}
+
+// startOf is the CLOCK_MONOTONIC start of proc(pid, ...): StartTicks = pid.
+func startOf(pid int) time.Duration { return time.Duration(pid) * (time.Second / userHZ) }
+
+type recordClock struct{ now time.Time }
+
+func newRecordMonitor(t *testing.T, src *eventSource, globs ...string) (*Monitor, *recordClock) {
+	t.Helper()
+	m := New(src)
+	clock := &recordClock{now: t0}
+	m.records.now = func() time.Time { return clock.now }
+	m.records.users.lookup = func(uid string) (string, error) { return map[string]string{"33": "www-data"}[uid], nil }
+	if _, err := m.SetGlobs(context.Background(), globs); err != nil {
+		t.Fatal(err)
+	}
+	m.FollowExitRecords(true)
+	return m, clock
+}
+
+func globOf(t *testing.T, m *Monitor, i int) GlobStats {
+	t.Helper()
+	res, ok := m.Latest()
+	if !ok || len(res.Globs) <= i {
+		t.Fatal("no result")
+	}
+	return res.Globs[i]
+}
+
+func handle(t *testing.T, m *Monitor, evs ...any) {
+	t.Helper()
+	for _, ev := range evs {
+		var err error
+		switch ev := ev.(type) {
+		case procevents.Event:
+			err = m.HandleEvent(context.Background(), ev)
+		case taskstats.Event:
+			err = m.HandleExitRecord(context.Background(), ev)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestExitRecordFoldsMemberExactly: a process read at its exec with 10 ms
+// of CPU and nothing written exits with 50 ms and 4 KiB written: the glob's
+// totals carry the record's values, its start and exit are counted once,
+// whether the exit event or the record comes first; a record saying less
+// than was read lowers nothing.
+func TestExitRecordFoldsMemberExactly(t *testing.T) {
+	for _, exitFirst := range []bool{false, true} {
+		src := &eventSource{alive: map[int]Proc{10: proc(10, "nginx", 0.01)}}
+		m, _ := newRecordMonitor(t, src, "nginx")
+		exit := procevents.Event{Kind: procevents.Exit, PID: 10, TGID: 10}
+		rec := record(10, "nginx", startOf(10), time.Second, 50*time.Millisecond, 4096)
+		handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 10, TGID: 10, Time: startOf(10)})
+		if exitFirst {
+			handle(t, m, exit, rec)
+		} else {
+			handle(t, m, rec, exit)
+		}
+		g := globOf(t, m, 0)
+		if g.Starts != 1 || g.Exits != 1 || g.CPUUser != 0.05 || g.WriteBytes != 4096 {
+			t.Errorf("exit event first %t: starts %d exits %d cpu %g written %d; want 1 1 0.05 4096", exitFirst, g.Starts, g.Exits, g.CPUUser, g.WriteBytes)
+		}
+	}
+	// Monotonic: the record of a process read with more CPU than the
+	// record's sampled time says adds nothing.
+	src := &eventSource{alive: map[int]Proc{10: proc(10, "nginx", 0.2)}}
+	m, _ := newRecordMonitor(t, src, "nginx")
+	handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 10, TGID: 10, Time: startOf(10)},
+		record(10, "nginx", startOf(10), time.Second, 150*time.Millisecond, 0))
+	if g := globOf(t, m, 0); g.CPUUser != 0.2 || g.Exits != 1 {
+		t.Errorf("cpu %g exits %d; want 0.2 as read, and the exit", g.CPUUser, g.Exits)
+	}
+}
+
+// TestExitRecordIdentifiesUnreadExec: a process gone before its exec
+// could be read is counted from its exit record, a start and an exit with
+// its CPU and I/O, in the name and user: globs it matches, whether the
+// record comes before the exec event or after; nothing is unidentified.
+func TestExitRecordIdentifiesUnreadExec(t *testing.T) {
+	for _, recordFirst := range []bool{false, true} {
+		m, _ := newRecordMonitor(t, &eventSource{}, "pwburst*", "user:www-data", "sshd")
+		exec := procevents.Event{Kind: procevents.Exec, PID: 500, TGID: 500, Time: 10*time.Second + time.Millisecond}
+		rec := record(500, "pwburst123", 10*time.Second, 6*time.Millisecond, 4*time.Millisecond, 512)
+		rec.UID = 33
+		if recordFirst {
+			handle(t, m, rec, exec)
+		} else {
+			handle(t, m, exec, rec)
+		}
+		for i, want := range [][2]uint64{{1, 1}, {1, 1}, {0, 0}} {
+			g := globOf(t, m, i)
+			if [2]uint64{g.Starts, g.Exits} != want {
+				t.Errorf("record first %t: %s [starts exits] = [%d %d], want %v", recordFirst, g.Glob, g.Starts, g.Exits, want)
+			}
+		}
+		if g := globOf(t, m, 0); g.CPUUser != 0.004 || g.WriteBytes != 512 {
+			t.Errorf("record first %t: cpu %g written %d; want the record's 0.004 and 512", recordFirst, g.CPUUser, g.WriteBytes)
+		}
+		if n := m.Stats().EventsUnidentified; n != 0 {
+			t.Errorf("record first %t: %d unidentified", recordFirst, n)
+		}
+	}
+}
+
+// TestExitRecordPidReuse: a record of a process that started after the
+// exec of the same pid (the pid was reused) identifies nothing, and the
+// exec it does not belong to is counted unidentified when it expires; a
+// record for a member's pid that started later is not the member's.
+func TestExitRecordPidReuse(t *testing.T) {
+	m, clock := newRecordMonitor(t, &eventSource{alive: map[int]Proc{10: proc(10, "nginx", 0.01)}}, "pwburst*", "nginx")
+	handle(t, m,
+		procevents.Event{Kind: procevents.Exec, PID: 500, TGID: 500, Time: 10 * time.Second},
+		record(500, "pwburst1", 20*time.Second, time.Millisecond, time.Millisecond, 0),
+		procevents.Event{Kind: procevents.Exec, PID: 10, TGID: 10, Time: startOf(10)},
+		record(10, "nginx", 30*time.Second, time.Millisecond, time.Second, 0))
+	if g := globOf(t, m, 0); g.Starts != 0 || g.Exits != 0 {
+		t.Errorf("pwburst* [starts exits] = [%d %d] from a reused pid's record", g.Starts, g.Exits)
+	}
+	if g := globOf(t, m, 1); g.Starts != 1 || g.Exits != 0 || g.CPUUser != 0.01 {
+		t.Errorf("nginx starts %d exits %d cpu %g; want its own start only, the record is of another process", g.Starts, g.Exits, g.CPUUser)
+	}
+	clock.now = clock.now.Add(recordWait + time.Second)
+	if _, err := m.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Stats().EventsUnidentified; n != 1 {
+		t.Errorf("%d unidentified after the exec's wait; want 1", n)
+	}
+}
+
+// TestExitRecordCannotDecide: a 15-byte comm may be cut, and a glob on
+// the command line cannot be decided from a record: such an exec counts
+// as unidentified, no start; without exit records an unread exec is
+// unidentified at once.
+func TestExitRecordCannotDecide(t *testing.T) {
+	m, _ := newRecordMonitor(t, &eventSource{}, "kube-controller*")
+	handle(t, m,
+		procevents.Event{Kind: procevents.Exec, PID: 500, TGID: 500, Time: 10 * time.Second},
+		record(500, "kube-controller", 10*time.Second, time.Millisecond, 0, 0))
+	if g := globOf(t, m, 0); g.Starts != 0 || m.Stats().EventsUnidentified != 1 {
+		t.Errorf("15-byte comm: starts %d unidentified %d; want 0 and 1", g.Starts, m.Stats().EventsUnidentified)
+	}
+	m, _ = newRecordMonitor(t, &eventSource{}, "pw*", "cmdline:pw*")
+	handle(t, m,
+		procevents.Event{Kind: procevents.Exec, PID: 500, TGID: 500, Time: 10 * time.Second},
+		record(500, "pw", 10*time.Second, time.Millisecond, 0, 0))
+	if g := globOf(t, m, 0); g.Starts != 1 || m.Stats().EventsUnidentified != 1 {
+		t.Errorf("beside a cmdline glob: starts %d unidentified %d; want 1 (the name glob) and 1 (the cmdline glob)", g.Starts, m.Stats().EventsUnidentified)
+	}
+	m.FollowExitRecords(false)
+	handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 501, TGID: 501, Time: 11 * time.Second})
+	if n := m.Stats().EventsUnidentified; n != 2 {
+		t.Errorf("without records: %d unidentified, want 2", n)
+	}
+}
