@@ -47,6 +47,10 @@ type recordState struct {
 	unread   fifo[time.Duration]
 	recent   fifo[*taskstats.Event]
 	departed fifo[departed]
+	// counted are processes a scan saw exit, their start and exit
+	// counted: an exec of theirs handled after that scan finds them gone
+	// and must not wait for their record, nor the record count them again.
+	counted fifo[procKey]
 }
 
 // FollowExitRecords tells the Monitor whether [Monitor.HandleExitRecord]
@@ -119,6 +123,11 @@ func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
 			return m.tracker.foldDeparted(d, &p)
 		}
 	}
+	if k, ok := rs.counted.peek(pid); ok && sameStart(k, ev) {
+		rs.counted.take(pid)
+		rs.unread.take(pid)
+		return false
+	}
 	if at, ok := rs.unread.peek(pid); ok && sameExec(at, ev) {
 		rs.unread.take(pid)
 		return m.livedLocked(ev)
@@ -132,6 +141,10 @@ func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
 // waits for its record, or is unidentified at once when no records come.
 func (m *Monitor) foldUnreadLocked(pid int, at time.Duration) bool {
 	rs := &m.records
+	if k, ok := rs.counted.peek(pid); ok && execOf(k, at) {
+		// A scan counted it while its exec waited in the queue.
+		return false
+	}
 	if ev, ok := rs.recent.peek(pid); ok && sameExec(at, ev) {
 		rs.recent.take(pid)
 		return m.livedLocked(ev)
@@ -195,13 +208,26 @@ func (m *Monitor) userName(uid uint32) string {
 // expireRecordsLocked gives up what waited too long; m.mu is held.
 func (m *Monitor) expireRecordsLocked() {
 	rs := &m.records
-	if rs.unread.len()+rs.recent.len()+rs.departed.len() == 0 {
+	if rs.unread.len()+rs.recent.len()+rs.departed.len()+rs.counted.len() == 0 {
 		return
 	}
 	before := rs.clock().Add(-recordWait)
 	rs.unread.expire(before, func(time.Duration) { m.stats.countUnidentified() })
 	rs.recent.expire(before, nil)
 	rs.departed.expire(before, nil)
+	rs.counted.expire(before, nil)
+}
+
+// noteScanExitsLocked remembers the exits the last scan counted, while
+// exit records are followed; m.mu is held.
+func (m *Monitor) noteScanExitsLocked() {
+	rs := &m.records
+	if !rs.on {
+		return
+	}
+	for _, k := range m.tracker.scanExits {
+		rs.counted.put(k.pid, k, rs.clock(), recordCap, nil)
+	}
 }
 
 func (rs *recordState) clock() time.Time {
@@ -281,6 +307,17 @@ func splitRunTime(utime, stime, rt time.Duration) (user, sys time.Duration) {
 // the record may have waited.
 func sameExec(at time.Duration, ev *taskstats.Event) bool {
 	return at <= ev.Received && at+recordSlack >= ev.Started()
+}
+
+// execOf reports whether an exec at at (CLOCK_MONOTONIC) can be of the
+// process k identifies: not before it started. A source without start
+// ticks cannot tell, and says yes.
+func execOf(k procKey, at time.Duration) bool {
+	if k.ticks == 0 {
+		return true
+	}
+	const tick = time.Second / userHZ
+	return at+tick >= time.Duration(k.ticks)*tick
 }
 
 // sameStart reports whether the process k identifies can be the one ev

@@ -176,3 +176,48 @@ func TestExitRecordCannotDecide(t *testing.T) {
 		t.Errorf("without records: %d unidentified, want 2", n)
 	}
 }
+
+// TestExitRecordAfterScansCountedIt: when the events lag behind the scans
+// (a burst, a slow host), a scan may see a process start and exit (gone,
+// or a zombie) before its exec event is handled; the exec then finds it
+// gone and its record, whichever comes first, must count it no second
+// time, nor call it unidentified.
+func TestExitRecordAfterScansCountedIt(t *testing.T) {
+	for _, zombie := range []bool{false, true} {
+		for _, recordFirst := range []bool{false, true} {
+			p := proc(700, "pwburst9", 0.001)
+			src := &eventSource{}
+			m, _ := newRecordMonitor(t, src, "pwburst*")
+			scan := func(procs ...Proc) {
+				src.mu.Lock()
+				src.procs = procs
+				src.mu.Unlock()
+				if _, err := m.Scan(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			scan(p)
+			if zombie {
+				z := p
+				z.Zombie, z.State = true, 'Z'
+				scan(z)
+			} else {
+				scan()
+			}
+			exec := procevents.Event{Kind: procevents.Exec, PID: 700, TGID: 700, Time: startOf(700) + time.Millisecond}
+			rec := record(700, "pwburst9", startOf(700), 20*time.Millisecond, time.Millisecond, 0)
+			if recordFirst {
+				handle(t, m, rec, exec)
+			} else {
+				handle(t, m, exec, rec)
+			}
+			handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 700, TGID: 700})
+			if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
+				t.Errorf("zombie %t, record first %t: [starts exits] = %v, want [1 1]: counted again", zombie, recordFirst, got)
+			}
+			if n := m.Stats().EventsUnidentified; n != 0 {
+				t.Errorf("zombie %t, record first %t: %d unidentified", zombie, recordFirst, n)
+			}
+		}
+	}
+}

@@ -255,6 +255,7 @@ func (m *Monitor) scan(ctx context.Context) (res ScanResult, err error) {
 		Errors:       snap.Errors,
 		PSS:          snap.PSS,
 	}
+	m.noteScanExitsLocked()
 	res.Duration = time.Since(start)
 	span.SetAttributes(
 		attribute.Int("procwatch.globs", len(res.Globs)),

@@ -105,6 +105,10 @@ type tracker struct {
 	// pids indexes the live members of every glob by pid, for exit
 	// events, which name a pid only (see track_events.go).
 	pids map[int]procKey
+	// scanExits are the processes the last update saw exit (gone or a
+	// zombie), for the Monitor: their exec or exit record, handled late,
+	// must not count them again.
+	scanExits []procKey
 }
 
 // update folds one complete snapshot, taken with a Matcher whose Globs are
@@ -115,6 +119,7 @@ type tracker struct {
 // which Prometheus handles).
 func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 	t.epoch++
+	t.scanExits = t.scanExits[:0]
 	if t.globs == nil {
 		t.globs = make(map[string]*globState)
 	}
@@ -161,6 +166,7 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 					st.fold(m, &p.Proc)
 					st.exits++
 					delete(st.members, key)
+					t.scanExits = append(t.scanExits, key)
 				}
 				continue
 			}
@@ -197,6 +203,7 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 				// used after the previous scan is lost.
 				st.exits++
 				delete(st.members, k)
+				t.scanExits = append(t.scanExits, k)
 			}
 		}
 		st.seeded = true
