@@ -18,7 +18,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		queueSize:     2048,
+		queueSize:     8192,
 		readBuffer:    4 << 20,
 		answerTimeout: 2 * time.Second,
 		procRoot:      "/proc",
@@ -38,13 +38,11 @@ func (o options) validate() error {
 	return nil
 }
 
-// WithQueueSize sets how many events wait for the consumer (default 2048,
-// two thirds of a second of 1,000 starts a second, each a fork, an exec
-// and an exit) before further ones are dropped and counted. The queue's
-// memory is held for the Reader's life, about 80 bytes an event, so the
-// default is what the agent needs and no more; the socket's buffer
-// (WithReadBuffer) holds what comes while the reader is not scheduled.
-// Raise it for a consumer that pauses for long.
+// WithQueueSize sets how many events wait for the consumer (default 8192)
+// before further ones are dropped and counted. Raise it for a consumer
+// that pauses for long (a scan of a large /proc) on a host that forks
+// fast; each queued event takes about 80 bytes, held for the Reader's
+// life.
 func WithQueueSize(n int) Option { return func(o *options) { o.queueSize = n } }
 
 // WithReadBuffer sets the socket's receive buffer in bytes (default 4 MiB;

@@ -17,7 +17,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		queueSize:     1024,
+		queueSize:     4096,
 		readBuffer:    4 << 20,
 		answerTimeout: 2 * time.Second,
 		cpuPossible:   "/sys/devices/system/cpu/possible",
@@ -38,9 +38,8 @@ func (o options) validate() error {
 }
 
 // WithQueueSize sets how many records wait for the consumer (default
-// 1024, a second of 1,000 exits) before further ones are dropped and
-// counted. The queue's memory is held for the Reader's life, about 200
-// bytes a record, so the default is what the agent needs and no more.
+// 4096) before further ones are dropped and counted. Each queued record
+// takes about 200 bytes, held for the Reader's life.
 func WithQueueSize(n int) Option { return func(o *options) { o.queueSize = n } }
 
 // WithReadBuffer sets the socket's receive buffer in bytes (default 4 MiB;
