@@ -11,6 +11,8 @@ import (
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 // messageBuffer is the receive buffer for one datagram: a process event is
@@ -120,31 +122,8 @@ func (s *connSource) control(op, seq, ack uint32) error {
 	return err
 }
 
-// setReadBuffer sets SO_RCVBUFFORCE, which may pass net.core.rmem_max, and
-// falls back to SO_RCVBUF without the privilege.
-func (s *connSource) setReadBuffer(bytes int) error {
-	rc, err := s.c.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, bytes)
-	}); err != nil {
-		return err
-	}
-	if serr == nil {
-		return nil
-	}
-	return s.c.SetReadBuffer(bytes)
-}
+func (s *connSource) setReadBuffer(bytes int) error { return nlsock.SetReadBuffer(s.c, bytes) }
 
-func (s *connSource) readBuffer() int {
-	n, err := s.c.ReadBuffer()
-	if err != nil {
-		return 0
-	}
-	return n
-}
+func (s *connSource) readBuffer() int { return nlsock.ReadBuffer(s.c) }
 
 func (s *connSource) close() error { return s.c.Close() }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 // errOverrun is what a source returns when the kernel dropped messages
@@ -37,7 +39,7 @@ type Reader struct {
 	src     source
 	events  chan Event
 	threads bool
-	stats   counters
+	stats   nlsock.Counters
 	rcvbuf  int // the socket's receive buffer, read once: Stats may come after Close
 
 	// seq and ack are the subscription request's. The kernel answers
@@ -89,17 +91,7 @@ func (r *Reader) Err() error {
 }
 
 // Stats returns the reader's counters.
-func (r *Reader) Stats() Stats {
-	return Stats{
-		Received:   r.stats.received.Load(),
-		Delivered:  r.stats.delivered.Load(),
-		Dropped:    r.stats.dropped.Load(),
-		Overruns:   r.stats.overruns.Load(),
-		Malformed:  r.stats.malformed.Load(),
-		Errors:     r.stats.errors.Load(),
-		ReadBuffer: r.rcvbuf,
-	}
-}
+func (r *Reader) Stats() Stats { return r.stats.Stats(r.rcvbuf) }
 
 // Close unsubscribes, closes the socket and waits for the reading
 // goroutine to end; Events is closed then, with the events still queued
@@ -133,11 +125,11 @@ func (r *Reader) run() {
 		case err == nil:
 			failures = 0
 		case errors.Is(err, errOverrun):
-			r.stats.overruns.Add(1)
+			r.stats.Overruns.Add(1)
 			r.overrun = true
 			r.flushLost()
 		default:
-			r.stats.errors.Add(1)
+			r.stats.Errors.Add(1)
 			// A failed read may have cost a datagram.
 			r.overrun = true
 			if failures++; failures >= maxConsecutiveErrors {
@@ -150,10 +142,10 @@ func (r *Reader) run() {
 
 // handle takes one connector message off the socket.
 func (r *Reader) handle(b []byte) {
-	r.stats.received.Add(1)
+	r.stats.Received.Add(1)
 	m, err := decode(b)
 	if err != nil {
-		r.stats.malformed.Add(1)
+		r.stats.Malformed.Add(1)
 		return
 	}
 	switch {
@@ -174,14 +166,14 @@ func (r *Reader) handle(b []byte) {
 	}
 	select {
 	case r.events <- m.Event:
-		r.stats.delivered.Add(1)
+		r.stats.Delivered.Add(1)
 	default:
 		r.drop()
 	}
 }
 
 func (r *Reader) drop() {
-	r.stats.dropped.Add(1)
+	r.stats.Dropped.Add(1)
 	r.lost++
 }
 
@@ -194,7 +186,7 @@ func (r *Reader) flushLost() bool {
 	}
 	select {
 	case r.events <- Event{Kind: Lost, Lost: r.lost, Overrun: r.overrun}:
-		r.stats.delivered.Add(1)
+		r.stats.Delivered.Add(1)
 		r.lost, r.overrun = 0, false
 		return true
 	default:

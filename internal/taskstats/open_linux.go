@@ -14,6 +14,8 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 // messageBuffer is the receive buffer for one datagram: an exit message
@@ -174,31 +176,8 @@ func (s *genlSource) register(mask string, deregister bool, seq uint32) error {
 
 func (s *genlSource) family() uint16 { return s.fam.ID }
 
-// setReadBuffer sets SO_RCVBUFFORCE, which may pass net.core.rmem_max,
-// and falls back to SO_RCVBUF without the privilege.
-func (s *genlSource) setReadBuffer(bytes int) error {
-	rc, err := s.c.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, bytes)
-	}); err != nil {
-		return err
-	}
-	if serr == nil {
-		return nil
-	}
-	return s.c.SetReadBuffer(bytes)
-}
+func (s *genlSource) setReadBuffer(bytes int) error { return nlsock.SetReadBuffer(s.c, bytes) }
 
-func (s *genlSource) readBuffer() int {
-	n, err := s.c.ReadBuffer()
-	if err != nil {
-		return 0
-	}
-	return n
-}
+func (s *genlSource) readBuffer() int { return nlsock.ReadBuffer(s.c) }
 
 func (s *genlSource) close() error { return s.c.Close() }

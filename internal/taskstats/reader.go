@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 // errOverrun is what a source returns when the kernel dropped messages
@@ -43,7 +45,7 @@ type source interface {
 type Reader struct {
 	src    source
 	events chan Event
-	stats  counters
+	stats  nlsock.Counters
 	rcvbuf int
 	mask   string
 	seq    uint32
@@ -88,7 +90,7 @@ func (r *Reader) awaitAnswer() error {
 	for !r.answered {
 		if err := r.src.receive(r.handle); err != nil {
 			if errors.Is(err, errOverrun) {
-				r.stats.overruns.Add(1)
+				r.stats.Overruns.Add(1)
 				r.overrun = true
 				continue
 			}
@@ -121,17 +123,7 @@ func (r *Reader) Err() error {
 }
 
 // Stats returns the reader's counters.
-func (r *Reader) Stats() Stats {
-	return Stats{
-		Received:   r.stats.received.Load(),
-		Delivered:  r.stats.delivered.Load(),
-		Dropped:    r.stats.dropped.Load(),
-		Overruns:   r.stats.overruns.Load(),
-		Malformed:  r.stats.malformed.Load(),
-		Errors:     r.stats.errors.Load(),
-		ReadBuffer: r.rcvbuf,
-	}
-}
+func (r *Reader) Stats() Stats { return r.stats.Stats(r.rcvbuf) }
 
 // Close deregisters, closes the socket and waits for the reading
 // goroutine to end; Events is closed then, with the events still queued
@@ -177,11 +169,11 @@ func (r *Reader) run() {
 		case err == nil:
 			failures = 0
 		case errors.Is(err, errOverrun):
-			r.stats.overruns.Add(1)
+			r.stats.Overruns.Add(1)
 			r.overrun = true
 			r.flushLost()
 		default:
-			r.stats.errors.Add(1)
+			r.stats.Errors.Add(1)
 			r.overrun = true
 			if failures++; failures >= maxConsecutiveErrors {
 				r.err = err
@@ -203,10 +195,10 @@ func (r *Reader) handle(typ uint16, seq uint32, b []byte) {
 	if typ != r.src.family() {
 		return
 	}
-	r.stats.received.Add(1)
+	r.stats.Received.Add(1)
 	m, err := Decode(b)
 	if err != nil {
-		r.stats.malformed.Add(1)
+		r.stats.Malformed.Add(1)
 		return
 	}
 	now := r.mono0 + time.Since(r.wall0)
@@ -225,14 +217,14 @@ func (r *Reader) deliver(e Event) {
 	}
 	select {
 	case r.events <- e:
-		r.stats.delivered.Add(1)
+		r.stats.Delivered.Add(1)
 	default:
 		r.drop()
 	}
 }
 
 func (r *Reader) drop() {
-	r.stats.dropped.Add(1)
+	r.stats.Dropped.Add(1)
 	r.lost++
 }
 
@@ -244,7 +236,7 @@ func (r *Reader) flushLost() bool {
 	}
 	select {
 	case r.events <- Event{Kind: Lost, Lost: r.lost, Overrun: r.overrun}:
-		r.stats.delivered.Add(1)
+		r.stats.Delivered.Add(1)
 		r.lost, r.overrun = 0, false
 		return true
 	default:
