@@ -13,6 +13,8 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "write the captured messages to testdata")
@@ -28,6 +30,12 @@ func TestDecodeCapturedMessages(t *testing.T) {
 		t.Fatalf("a generic netlink socket is needed here: %v", err)
 	}
 	defer c.Close()
+	// Every exit on the host comes to this socket, other test suites'
+	// included: a buffer as large as the Reader's keeps them from
+	// overrunning it.
+	if err := nlsock.SetReadBuffer(c, defaultOptions().readBuffer); err != nil {
+		t.Fatal(err)
+	}
 	gc := genetlink.NewConn(c)
 	fam, err := gc.GetFamily(familyName)
 	if err != nil {

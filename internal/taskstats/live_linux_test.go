@@ -14,6 +14,15 @@ import (
 // the scheduler's exact total.
 const cpuSlack = 12 * time.Millisecond
 
+// cpuNear tells whether a record's sampled CPU got is about the exact
+// used: within cpuSlack and a fifth of used, since on a busy host the
+// ticks a process is charged stray further from its run time (176 ms
+// sampled for 156 ms run was seen beside other test suites).
+func cpuNear(got, used time.Duration) bool {
+	slack := cpuSlack + used/5
+	return got >= used-slack && got <= used+slack
+}
+
 // TestLiveReaderSeesEveryExit: a Reader registered on this host delivers
 // the exit records of a few short processes it starts: a shell of one
 // thread that spins, with comm "sh", its pid, and about the CPU wait4
@@ -66,7 +75,7 @@ func TestLiveReaderSeesEveryExit(t *testing.T) {
 			}
 			delete(want, ev.PID)
 			got := ev.UserCPU + ev.SystemCPU
-			if ev.Comm != comm[ev.PID] || ev.TGID != ev.PID || got < used-cpuSlack || got > used+cpuSlack || got == 0 {
+			if ev.Comm != comm[ev.PID] || ev.TGID != ev.PID || !cpuNear(got, used) || got == 0 {
 				t.Errorf("record %v; want comm %q and about the %v of CPU wait4 reported", ev, comm[ev.PID], used)
 			}
 			// Sampled by ticks, user + system time can pass the elapsed
