@@ -38,11 +38,8 @@ func (t *tracker) exec(globs []string, p *MatchedProc) {
 	}
 	joined := false
 	for _, gi := range p.Globs {
-		if gi < 0 || gi >= len(globs) {
-			continue
-		}
-		st := t.globs[globs[gi]]
-		if st == nil || !st.seeded {
+		st := t.seededGlob(globs, gi)
+		if st == nil {
 			continue
 		}
 		joined = true
@@ -183,11 +180,8 @@ func (t *tracker) exitRecord(pid int, p *Proc, same func(procKey) bool) bool {
 func (t *tracker) lived(globs []string, p *MatchedProc) bool {
 	counted := false
 	for _, gi := range p.Globs {
-		if gi < 0 || gi >= len(globs) {
-			continue
-		}
-		st := t.globs[globs[gi]]
-		if st == nil || !st.seeded {
+		st := t.seededGlob(globs, gi)
+		if st == nil {
 			continue
 		}
 		st.starts++
@@ -196,4 +190,17 @@ func (t *tracker) lived(globs []string, p *MatchedProc) bool {
 		counted = true
 	}
 	return counted
+}
+
+// seededGlob is the state of glob gi of globs, if it had its first scan:
+// before that, a process that joins it is no start (the first scan sees
+// what already runs). nil for an index out of range.
+func (t *tracker) seededGlob(globs []string, gi int) *globState {
+	if gi < 0 || gi >= len(globs) {
+		return nil
+	}
+	if st := t.globs[globs[gi]]; st != nil && st.seeded {
+		return st
+	}
+	return nil
 }
