@@ -101,14 +101,17 @@ func TestLinuxSourceAgainstGopsutil(t *testing.T) {
 	}
 
 	// With PSS, both read it from smaps_rollup: a sleep's is above 0 and
-	// at most its RSS.
+	// at most its RSS. The two reads are moments apart, and a shared
+	// page's share changes whenever another process maps or drops it (a
+	// test suite beside this one starting processes): they agree within a
+	// tenth, not to the byte (274,432 against 273,408 was seen).
 	pssLin, err := NewLinuxSource("", WithPSS(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, want = byPID(pssLin), byPID(NewGopsutilSource("", WithPSS(true)))
 	for pid, g := range got {
-		if g.PSS == 0 || g.PSS > g.RSS || g.PSS != want[pid].PSS {
+		if w := want[pid].PSS; g.PSS == 0 || g.PSS > g.RSS || max(g.PSS, w)-min(g.PSS, w) > g.PSS/10 {
 			t.Errorf("pid %d: pss %d (rss %d), gopsutil %d", pid, g.PSS, g.RSS, want[pid].PSS)
 		}
 	}
