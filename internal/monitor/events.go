@@ -170,6 +170,11 @@ func (m *Monitor) foldPendingLocked() {
 			continue
 		}
 		p := &e.proc
+		if m.endedLocked(e.pid, keyOf(p)) {
+			// Read alive at its exec, folded after a scan, its exit
+			// event or its record ended it: counted already.
+			continue
+		}
 		matches := m.matcher.AppendMatches(nil, TargetOf(p))
 		if len(matches) == 0 && !m.tracker.indexed(e.pid) {
 			continue

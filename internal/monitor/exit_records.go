@@ -114,17 +114,25 @@ func (m *Monitor) HandleExitRecord(ctx context.Context, ev taskstats.Event) (err
 func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
 	rs := &m.records
 	p := procOfRecord(ev)
+	key, member := m.tracker.pids[pid]
 	if m.tracker.exitRecord(pid, &p, func(k procKey) bool { return sameStart(k, ev) }) {
 		rs.unread.take(pid)
+		if member {
+			// Its exec, read alive but folded after this, must not
+			// make it a member again.
+			rs.counted.put(pid, key, rs.clock(), recordCap, nil)
+		}
 		return true
 	}
 	if d, ok := rs.departed.take(pid); ok {
 		if sameStart(d.key, ev) {
+			rs.counted.put(pid, d.key, rs.clock(), recordCap, nil)
 			return m.tracker.foldDeparted(d, &p)
 		}
 	}
 	if k, ok := rs.counted.peek(pid); ok && sameStart(k, ev) {
-		rs.counted.take(pid)
+		// Kept until it expires: the exec of the same process may still
+		// be folded after this.
 		rs.unread.take(pid)
 		return false
 	}
@@ -218,13 +226,23 @@ func (m *Monitor) expireRecordsLocked() {
 	rs.counted.expire(before, nil)
 }
 
-// noteScanExitsLocked remembers the exits the last scan counted, while
-// exit records are followed; m.mu is held.
+// endedLocked tells whether the process key was a member that has ended
+// since (a scan saw it go, or its exit event or record came); m.mu is
+// held.
+func (m *Monitor) endedLocked(pid int, key procKey) bool {
+	rs := &m.records
+	if k, ok := rs.counted.peek(pid); ok && k == key {
+		return true
+	}
+	d, ok := rs.departed.peek(pid)
+	return ok && d.key == key
+}
+
+// noteScanExitsLocked remembers the exits the last scan counted, for the
+// execs read before it and folded after it, and for late exit records;
+// m.mu is held.
 func (m *Monitor) noteScanExitsLocked() {
 	rs := &m.records
-	if !rs.on {
-		return
-	}
 	for _, k := range m.tracker.scanExits {
 		rs.counted.put(k.pid, k, rs.clock(), recordCap, nil)
 	}

@@ -221,3 +221,31 @@ func TestExitRecordAfterScansCountedIt(t *testing.T) {
 		}
 	}
 }
+
+// TestExecFoldedAfterItsEnd: an exec read while its process was alive can
+// be folded after a scan made the process a member and its exit record or
+// exit event ended it (the events lag behind); it must not make the
+// process a member, and a start, again.
+func TestExecFoldedAfterItsEnd(t *testing.T) {
+	for _, end := range []string{"record", "exit event then record"} {
+		p := proc(800, "pwburst8", 0.001)
+		src := &eventSource{alive: map[int]Proc{800: p}}
+		m, _ := newRecordMonitor(t, src, "pwburst*")
+		src.mu.Lock()
+		src.procs = []Proc{p}
+		src.mu.Unlock()
+		if _, err := m.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		rec := record(800, "pwburst8", startOf(800), 20*time.Millisecond, time.Millisecond, 0)
+		if end == "record" {
+			handle(t, m, rec)
+		} else {
+			handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 800, TGID: 800}, rec)
+		}
+		handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 800, TGID: 800, Time: startOf(800) + time.Millisecond})
+		if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
+			t.Errorf("%s: [starts exits] = %v, want [1 1]", end, got)
+		}
+	}
+}
