@@ -63,7 +63,7 @@ func (m *Monitor) HandleEvent(ctx context.Context, ev procevents.Event) (err err
 		}
 	}()
 	if ev.Kind == procevents.Exit {
-		m.fold(pendingEvent{kind: pendingExit, pid: int(ev.PID)})
+		m.fold(pendingEvent{kind: pendingExit, pid: int(ev.PID), at: ev.Time})
 		return nil
 	}
 	pr, ok := m.src.(ProcReader)
@@ -81,7 +81,7 @@ func (m *Monitor) HandleEvent(ctx context.Context, ev procevents.Event) (err err
 		m.fold(pendingEvent{kind: pendingUnread, pid: int(ev.PID), at: ev.Time})
 		return nil
 	}
-	m.fold(pendingEvent{pid: int(ev.PID), proc: p})
+	m.fold(pendingEvent{pid: int(ev.PID), proc: p, at: ev.Time})
 	return nil
 }
 
@@ -91,7 +91,7 @@ type pendingEvent struct {
 	kind   pendingKind
 	pid    int
 	proc   Proc             // pendingExec
-	at     time.Duration    // pendingUnread: the exec's time
+	at     time.Duration    // the event's time (CLOCK_MONOTONIC); 0 for a record
 	record *taskstats.Event // pendingRecord
 }
 
@@ -151,6 +151,9 @@ func (m *Monitor) foldPendingLocked() {
 	var globs []string
 	for i := range pending {
 		e := &pending[i]
+		if e.kind != pendingRecord {
+			m.records.passEvent(e.at)
+		}
 		switch e.kind {
 		case pendingExit:
 			if !m.records.on {

@@ -17,9 +17,14 @@ import (
 // last). The two sources are read by different goroutines, so either half
 // may come first, but within milliseconds of the other unless the agent is
 // starved: what is still waiting after recordWait is given up, an exec
-// then counted unidentified.
+// then counted unidentified. What tells that a process was counted
+// already is kept longer when the events lag: see expireRecordsLocked.
 const (
 	recordWait = 5 * time.Second
+	// maxEventLag bounds how long the events' stream may lag behind the
+	// scans: past it the queues have overflowed (a Lost event, a scan)
+	// long before, so what waits for the stream to pass it is given up.
+	maxEventLag = time.Minute
 	// recordCap bounds each of the three: past it the oldest is given up.
 	recordCap = 8192
 	// recordSlack is how long a record may have waited in the socket: its
@@ -50,7 +55,25 @@ type recordState struct {
 	// counted are processes a scan saw exit, their start and exit
 	// counted: an exec of theirs handled after that scan finds them gone
 	// and must not wait for their record, nor the record count them again.
-	counted fifo[procKey]
+	counted fifo[ended]
+	// execClock is the time (CLOCK_MONOTONIC) of the latest process event
+	// folded in. The events come in the order the kernel sent them, so
+	// once it passes the moment a process was known to have ended, no exec
+	// of that process can come any more.
+	execClock time.Duration
+	mono      func() time.Duration // CLOCK_MONOTONIC; monotonic unless a test sets it
+}
+
+// ended is a process counted as ended, and when it was known to have
+// ended at the latest (CLOCK_MONOTONIC).
+type ended struct {
+	key procKey
+	by  time.Duration
+}
+
+// passEvent notes that a process event of time at was folded in.
+func (rs *recordState) passEvent(at time.Duration) {
+	rs.execClock = max(rs.execClock, at)
 }
 
 // FollowExitRecords tells the Monitor whether [Monitor.HandleExitRecord]
@@ -120,17 +143,17 @@ func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
 		if member {
 			// Its exec, read alive but folded after this, must not
 			// make it a member again.
-			rs.counted.put(pid, key, rs.clock(), recordCap, nil)
+			rs.counted.put(pid, ended{key, ev.Received}, rs.clock(), recordCap, nil)
 		}
 		return true
 	}
 	if d, ok := rs.departed.take(pid); ok {
 		if sameStart(d.key, ev) {
-			rs.counted.put(pid, d.key, rs.clock(), recordCap, nil)
+			rs.counted.put(pid, ended{d.key, ev.Received}, rs.clock(), recordCap, nil)
 			return m.tracker.foldDeparted(d, &p)
 		}
 	}
-	if k, ok := rs.counted.peek(pid); ok && sameStart(k, ev) {
+	if e, ok := rs.counted.peek(pid); ok && sameStart(e.key, ev) {
 		// Kept until it expires: the exec of the same process may still
 		// be folded after this.
 		rs.unread.take(pid)
@@ -149,7 +172,7 @@ func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
 // waits for its record, or is unidentified at once when no records come.
 func (m *Monitor) foldUnreadLocked(pid int, at time.Duration) bool {
 	rs := &m.records
-	if k, ok := rs.counted.peek(pid); ok && execOf(k, at) {
+	if e, ok := rs.counted.peek(pid); ok && execOf(e.key, at) {
 		// A scan counted it while its exec waited in the queue.
 		return false
 	}
@@ -219,11 +242,21 @@ func (m *Monitor) expireRecordsLocked() {
 	if rs.unread.len()+rs.recent.len()+rs.departed.len()+rs.counted.len() == 0 {
 		return
 	}
-	before := rs.clock().Add(-recordWait)
+	now := rs.clock()
+	before, lagged := now.Add(-recordWait), now.Add(-maxEventLag)
 	rs.unread.expire(before, func(time.Duration) { m.stats.countUnidentified() })
-	rs.recent.expire(before, nil)
 	rs.departed.expire(before, nil)
-	rs.counted.expire(before, nil)
+	// A process counted as ended, and a record waiting for its exec, are
+	// given up once the events have passed the moment the process had
+	// ended by, not merely after recordWait: when the agent is starved,
+	// an exec may be handled long after its process was counted by a
+	// scan, and finding neither it would count the process again from its
+	// record.
+	passed := func(by time.Duration, at time.Time) bool {
+		return at.Before(before) && (!rs.on || by < rs.execClock || at.Before(lagged))
+	}
+	rs.recent.expireWhile(func(ev *taskstats.Event, at time.Time) bool { return passed(ev.Received, at) }, nil)
+	rs.counted.expireWhile(func(e ended, at time.Time) bool { return passed(e.by, at) }, nil)
 }
 
 // endedLocked tells whether the process key was a member that has ended
@@ -231,7 +264,7 @@ func (m *Monitor) expireRecordsLocked() {
 // held.
 func (m *Monitor) endedLocked(pid int, key procKey) bool {
 	rs := &m.records
-	if k, ok := rs.counted.peek(pid); ok && k == key {
+	if e, ok := rs.counted.peek(pid); ok && e.key == key {
 		return true
 	}
 	d, ok := rs.departed.peek(pid)
@@ -243,9 +276,20 @@ func (m *Monitor) endedLocked(pid int, key procKey) bool {
 // m.mu is held.
 func (m *Monitor) noteScanExitsLocked() {
 	rs := &m.records
-	for _, k := range m.tracker.scanExits {
-		rs.counted.put(k.pid, k, rs.clock(), recordCap, nil)
+	if len(m.tracker.scanExits) == 0 {
+		return
 	}
+	by := rs.monotonic()
+	for _, k := range m.tracker.scanExits {
+		rs.counted.put(k.pid, ended{k, by}, rs.clock(), recordCap, nil)
+	}
+}
+
+func (rs *recordState) monotonic() time.Duration {
+	if rs.mono != nil {
+		return rs.mono()
+	}
+	return monotonic()
 }
 
 func (rs *recordState) clock() time.Time {

@@ -249,3 +249,89 @@ func TestExecFoldedAfterItsEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestLaggingExecAfterScansCountedIt: a starved agent handles the exec of
+// a short process long after two scans counted its start and exit, and
+// after its exit record came. The scans' count stands however long the
+// events lag: the record and the exec, coming later than recordWait, do
+// not count the process a second time. Once the events have passed the
+// moment the scans saw it gone, what was kept of it is given up.
+func TestLaggingExecAfterScansCountedIt(t *testing.T) {
+	for _, recordFirst := range []bool{true, false} {
+		p := proc(900, "pwburst7", 0.001)
+		src := &eventSource{}
+		m, clock := newRecordMonitor(t, src, "pwburst*")
+		scanned := startOf(900) + 100*time.Millisecond
+		m.records.mono = func() time.Duration { return scanned }
+		scan := func(procs ...Proc) {
+			src.mu.Lock()
+			src.procs = procs
+			src.mu.Unlock()
+			if _, err := m.Scan(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		scan(p)
+		scan()
+		// The events of before the scans are still coming, 6 s late.
+		handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 901, TGID: 901, Time: startOf(900)})
+		clock.now = clock.now.Add(recordWait + time.Second)
+		exec := procevents.Event{Kind: procevents.Exec, PID: 900, TGID: 900, Time: startOf(900) + time.Millisecond}
+		rec := record(900, "pwburst7", startOf(900), 20*time.Millisecond, time.Millisecond, 0)
+		if recordFirst {
+			handle(t, m, rec, exec)
+		} else {
+			handle(t, m, exec, rec)
+		}
+		handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 900, TGID: 900, Time: startOf(900) + 20*time.Millisecond})
+		if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
+			t.Errorf("record first %t: [starts exits] = %v, want [1 1]: counted again", recordFirst, got)
+		}
+		if n := m.Stats().EventsUnidentified; n != 0 {
+			t.Errorf("record first %t: %d unidentified", recordFirst, n)
+		}
+		// The events catch up with the scans: nothing is kept any more.
+		handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 902, TGID: 902, Time: scanned + time.Millisecond})
+		clock.now = clock.now.Add(recordWait + time.Second)
+		handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 903, TGID: 903, Time: scanned + 2*time.Millisecond})
+		m.mu.Lock()
+		kept := m.records.counted.len() + m.records.recent.len() + m.records.unread.len() + m.records.departed.len()
+		m.mu.Unlock()
+		if kept != 0 {
+			t.Errorf("record first %t: %d entries kept after the events passed them", recordFirst, kept)
+		}
+	}
+}
+
+// TestScanBetweenRecordAndZombie: the kernel sends a process's exit
+// record before the process becomes a zombie, so a scan in between reads
+// it running. Ended by its record, it is no member again: the scan counts
+// no second start, and its exit event no second exit.
+func TestScanBetweenRecordAndZombie(t *testing.T) {
+	p := proc(950, "pwburst6", 0.001)
+	src := &eventSource{alive: map[int]Proc{950: p}}
+	m, _ := newRecordMonitor(t, src, "pwburst*")
+	scan := func(procs ...Proc) {
+		src.mu.Lock()
+		src.procs = procs
+		src.mu.Unlock()
+		if _, err := m.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scan()
+	handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 950, TGID: 950, Time: startOf(950) + time.Millisecond})
+	handle(t, m, record(950, "pwburst6", startOf(950), 20*time.Millisecond, time.Millisecond, 0))
+	scan(p)
+	if got := globOf(t, m, 0); got.Starts != 1 || got.Processes != 1 {
+		t.Errorf("scan after the record: %d starts, %d processes; want 1 start, and the process still listed", got.Starts, got.Processes)
+	}
+	handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 950, TGID: 950, Time: startOf(950) + 21*time.Millisecond})
+	z := p
+	z.Zombie, z.State = true, 'Z'
+	scan(z)
+	scan()
+	if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
+		t.Errorf("[starts exits] = %v, want [1 1]: counted again", got)
+	}
+}

@@ -78,14 +78,21 @@ func (f *fifo[V]) pop(evict func(V)) {
 
 // expire gives up the entries put before before.
 func (f *fifo[V]) expire(before time.Time, evict func(V)) {
+	f.expireWhile(func(_ V, at time.Time) bool { return at.Before(before) }, evict)
+}
+
+// expireWhile gives up the oldest entries for as long as gone says so of
+// them, through evict when not nil.
+func (f *fifo[V]) expireWhile(gone func(v V, at time.Time) bool, evict func(V)) {
 	for len(f.q) > 0 {
 		k := f.q[0]
 		e, ok := f.m[k.pid]
-		if ok && e.seq == k.seq && !e.at.Before(before) {
+		live := ok && e.seq == k.seq
+		if live && !gone(e.v, e.at) {
 			return
 		}
 		f.q = f.q[1:]
-		if ok && e.seq == k.seq {
+		if live {
 			delete(f.m, k.pid)
 			if evict != nil {
 				evict(e.v)

@@ -90,6 +90,7 @@ type Monitor struct {
 // New returns a Monitor reading src. It watches no glob until SetGlobs.
 func New(src Source, opts ...Option) *Monitor {
 	m := &Monitor{src: src, tracer: otel.Tracer(tracerName)}
+	m.tracker.ended = m.endedLocked
 	for _, o := range opts {
 		o(m)
 	}

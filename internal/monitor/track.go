@@ -109,6 +109,12 @@ type tracker struct {
 	// zombie), for the Monitor: their exec or exit record, handled late,
 	// must not count them again.
 	scanExits []procKey
+	// ended tells whether the events ended the process key (pid) though
+	// a scan may still list it alive: the kernel sends a process's exit
+	// record before the process becomes a zombie, so a scan in between
+	// reads it running. Such a process is no member again, so no second
+	// start. nil when nothing ends processes but the scans.
+	ended func(pid int, key procKey) bool
 }
 
 // update folds one complete snapshot, taken with a Matcher whose Globs are
@@ -185,6 +191,9 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 				gs.OldestStart = p.StartTime
 			}
 			m := st.members[key]
+			if m == nil && t.endedByEvents(p.PID, key) {
+				continue
+			}
 			if m == nil {
 				m = &member{}
 				st.members[key] = m
@@ -211,6 +220,10 @@ func (t *tracker) update(globs []string, snap *Snapshot) []GlobStats {
 	}
 	t.reindex(snap)
 	return stats
+}
+
+func (t *tracker) endedByEvents(pid int, key procKey) bool {
+	return t.ended != nil && t.ended(pid, key)
 }
 
 // export copies the glob's counters into gs.

@@ -9,8 +9,10 @@ import "slices"
 // events announced is already a member when the next scan lists it, so
 // that scan counts no second start; a process the events saw exit is no
 // longer a member, so the next scan, not listing it, counts no second
-// exit; and a process a scan saw vanish is no longer indexed, so its exit
-// event, coming later, counts nothing.
+// exit; a process a scan saw vanish is no longer indexed, so its exit
+// event, coming later, counts nothing; and a process its exit record
+// ended, which a scan may still read running (the record comes before the
+// process is a zombie), is no member again.
 
 // exec folds in a process read at its exec: it starts in every glob it
 // matches now and is not yet a member of, and exits the globs it was a
@@ -89,7 +91,9 @@ func (t *tracker) reindex(snap *Snapshot) {
 	for i := range snap.Procs {
 		p := &snap.Procs[i]
 		if !p.Zombie && len(p.Globs) > 0 {
-			t.pids[p.PID] = keyOf(&p.Proc)
+			if key := keyOf(&p.Proc); !t.endedByEvents(p.PID, key) {
+				t.pids[p.PID] = key
+			}
 		}
 	}
 }
