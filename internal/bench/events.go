@@ -86,6 +86,8 @@ type eventsSide struct {
 	idle, loaded   time.Duration // CPU over each window
 	starts0        float64       // starts_total of eventsGlob before the load
 	counted        int           // starts it counted during the load
+	missed0        [2]float64    // unidentified and lost events before the load
+	missed         [2]int        // unidentified execs and lost events during the load
 	eventsEnabled  float64       // procwatch_process_events_enabled, -1 if absent
 	startsExported bool
 }
@@ -194,16 +196,20 @@ func eventsSection(ctx context.Context, e *env) (sectionResult, error) {
 		}
 		return cpu, nil
 	}
-	startsOf := func(a *eventsSide) (float64, bool, error) {
+	// startsOf reads an agent's starts_total, and what it says it could
+	// not count: execs it could not identify, events it lost.
+	startsOf := func(a *eventsSide) (float64, [2]float64, bool, error) {
 		body, err := sc.metrics(a.addr)
 		if err != nil {
-			return 0, false, err
+			return 0, [2]float64{}, false, err
 		}
 		if v, n := sumMetric(body, "procwatch_process_events_enabled"); n > 0 {
 			a.eventsEnabled = v
 		}
+		unidentified, _ := sumMetric(body, "procwatch_process_events_unidentified_total")
+		lost, _ := sumMetric(body, "procwatch_process_events_lost_total")
 		v, n := sumMetric(body, "procwatch_glob_process_starts_total")
-		return v, n > 0, nil
+		return v, [2]float64{unidentified, lost}, n > 0, nil
 	}
 
 	idle, err := window(idleSeconds)
@@ -211,7 +217,7 @@ func eventsSection(ctx context.Context, e *env) (sectionResult, error) {
 		return res, err
 	}
 	for _, a := range agents {
-		if a.starts0, _, err = startsOf(a); err != nil {
+		if a.starts0, a.missed0, _, err = startsOf(a); err != nil {
 			return res, err
 		}
 	}
@@ -228,11 +234,12 @@ func eventsSection(ctx context.Context, e *env) (sectionResult, error) {
 	// within a scan interval at most.
 	time.Sleep(2 * time.Second)
 	for _, a := range agents {
-		v, ok, err := startsOf(a)
+		v, missed, ok, err := startsOf(a)
 		if err != nil {
 			return res, err
 		}
 		a.counted, a.startsExported = int(v-a.starts0), ok
+		a.missed = [2]int{int(missed[0] - a.missed0[0]), int(missed[1] - a.missed0[1])}
 	}
 	floorDone = true
 	messages, execs, err := floor.finish()
@@ -264,6 +271,9 @@ func eventsSection(ctx context.Context, e *env) (sectionResult, error) {
 		}
 		if a.eventsEnabled >= 0 {
 			counted += fmt.Sprintf(", process_events_enabled %g", a.eventsEnabled)
+		}
+		if a.eventsEnabled > 0 {
+			counted += fmt.Sprintf(", %d execs on the host unidentified, %d events lost", a.missed[0], a.missed[1])
 		}
 		res.row(Row{
 			Section: "8 process events",
