@@ -54,14 +54,14 @@ func (a *agent) openEvents(ctx context.Context) {
 
 // followEvents hands every event to the monitor until ctx ends or the
 // reader fails for good, when the agent falls back to sampling and says so.
-// The reader drains the kernel into its own bounded queue, so a slow
+// The readers drain the kernel into their own bounded queues, so a slow
 // event here (a read of /proc, a rescan after a loss) delays only the
-// queue, never the kernel.
+// queue, never the kernel; a burst is taken in one batch per wake-up.
 func (a *agent) followEvents(ctx context.Context) {
 	r := a.events.reader
-	var records <-chan taskstats.Event
+	var recordsReady <-chan struct{}
 	if a.events.records != nil {
-		records = a.events.records.Events()
+		recordsReady = a.events.records.Ready()
 	}
 	failing := false
 	report := func(what string, err error) {
@@ -74,41 +74,65 @@ func (a *agent) followEvents(ctx context.Context) {
 			failing = false
 		}
 	}
+	var events []procevents.Event
+	var records []taskstats.Event
 	for {
-		var ev procevents.Event
-		var ok bool
 		select {
 		case <-ctx.Done():
 			return
-		case rec, more := <-records:
+		case <-recordsReady:
+			var more bool
+			records, more = a.events.records.Drain(records[:0])
+			for _, rec := range records {
+				if ctx.Err() != nil {
+					return
+				}
+				if rec.Kind == taskstats.Lost {
+					a.log.Debug("exit records lost, scanning /proc", "dropped", rec.Lost, "overrun", rec.Overrun)
+				}
+				report(rec.String(), a.mon.HandleExitRecord(ctx, rec))
+			}
+			records = shrink(records)
 			if !more {
-				records = nil
+				recordsReady = nil
 				if ctx.Err() == nil {
 					a.events.recordsOn.Store(false)
 					a.mon.FollowExitRecords(false)
 					a.log.Error("exit records ended, processes reaped before they are read go unidentified from now on", "err", a.events.records.Err())
 				}
-				continue
 			}
-			if rec.Kind == taskstats.Lost {
-				a.log.Debug("exit records lost, scanning /proc", "dropped", rec.Lost, "overrun", rec.Overrun)
+		case <-r.Ready():
+			var more bool
+			events, more = r.Drain(events[:0])
+			for _, ev := range events {
+				if ctx.Err() != nil {
+					return
+				}
+				if ev.Kind == procevents.Lost {
+					a.log.Debug("process events lost, scanning /proc", "dropped", ev.Lost, "overrun", ev.Overrun)
+				}
+				report(ev.String(), a.mon.HandleEvent(ctx, ev))
 			}
-			report(rec.String(), a.mon.HandleExitRecord(ctx, rec))
-			continue
-		case ev, ok = <-r.Events():
-		}
-		if !ok {
-			if ctx.Err() == nil {
-				a.events.enabled.Store(false)
-				a.log.Error("process events ended, starts and exits are sampled from /proc from now on", "err", r.Err())
+			events = shrink(events)
+			if !more {
+				if ctx.Err() == nil {
+					a.events.enabled.Store(false)
+					a.log.Error("process events ended, starts and exits are sampled from /proc from now on", "err", r.Err())
+				}
+				return
 			}
-			return
 		}
-		if ev.Kind == procevents.Lost {
-			a.log.Debug("process events lost, scanning /proc", "dropped", ev.Lost, "overrun", ev.Overrun)
-		}
-		report(ev.String(), a.mon.HandleEvent(ctx, ev))
 	}
+}
+
+// shrink empties a drained batch, and lets go of one a burst grew, so
+// that an idle agent does not hold the memory of its largest burst.
+func shrink[E any](batch []E) []E {
+	if cap(batch) > 256 {
+		return nil
+	}
+	clear(batch)
+	return batch[:0]
 }
 
 // closeEvents ends the subscription.

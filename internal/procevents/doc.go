@@ -6,21 +6,23 @@
 // # Guarantees
 //
 // Open returns once the kernel has confirmed the subscription. From then
-// on every event of a thread-group leader is either delivered on Events,
-// in the order the kernel sent it, or covered by a Lost event delivered
-// in its place, before any later event. Nothing is lost silently:
+// on every event of a thread-group leader is either delivered (by Drain,
+// in batches after Ready, or one by one on Events), in the order the
+// kernel sent it, or covered by a Lost event delivered in its place,
+// before any later event. Nothing is lost silently:
 //
 //   - One goroutine drains the socket as fast as the kernel sends and never
-//     waits for the consumer. When the bounded queue (WithQueueSize) is
-//     full, events are dropped and counted (Stats.Dropped), and the next
-//     event that fits is a Lost event saying how many.
+//     waits for the consumer. The queue grows as a burst needs, up to its
+//     bound (WithQueueSize), and shrinks once drained; when it is full,
+//     events are dropped and counted (Stats.Dropped), and a Lost event
+//     saying how many follows the last event queued before them.
 //   - When the socket's receive buffer (WithReadBuffer) fills because the
 //     reader was not scheduled, the kernel drops events and says so with
 //     ENOBUFS: the reader counts an overrun (Stats.Overruns), delivers a
 //     Lost event with Overrun set, and reads on.
-//   - A Lost event means "rebuild what you know from /proc". It comes when
-//     the queue has room: on a host that has gone quiet, with the next
-//     event.
+//   - A Lost event means "rebuild what you know from /proc". It comes at
+//     the next Drain, one for a gap however many drops and overruns it
+//     saw.
 //
 // Close unsubscribes, ends the goroutine and closes Events. A socket that
 // fails for good (not an overrun) ends the reader too; Err says why.

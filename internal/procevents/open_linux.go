@@ -46,10 +46,10 @@ func Open(ctx context.Context, opts ...Option) (*Reader, error) {
 		return nil, explain("subscribing", err)
 	}
 	src := &connSource{c: c}
-	if o.readBuffer > 0 {
-		if err := src.setReadBuffer(o.readBuffer); err != nil {
+	if o.ReadBuffer > 0 {
+		if err := src.setReadBuffer(o.ReadBuffer); err != nil {
 			_ = c.Close()
-			return nil, fmt.Errorf("procevents: setting the receive buffer to %d bytes: %w", o.readBuffer, err)
+			return nil, fmt.Errorf("procevents: setting the receive buffer to %d bytes: %w", o.ReadBuffer, err)
 		}
 	}
 	seq, ack := nonce(), nonce()
@@ -58,7 +58,7 @@ func Open(ctx context.Context, opts ...Option) (*Reader, error) {
 		_ = r.Close()
 		return nil, explain("subscribing", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.answerTimeout)
+	ctx, cancel := context.WithTimeout(ctx, o.AnswerTimeout)
 	defer cancel()
 	select {
 	case errno := <-r.answer:
@@ -69,7 +69,7 @@ func Open(ctx context.Context, opts ...Option) (*Reader, error) {
 		return nil, explain("the kernel answered the subscription", unix.Errno(errno))
 	case <-ctx.Done():
 		_ = r.Close()
-		return nil, fmt.Errorf("%w within %v (a subscription from outside the host's PID or user namespace is ignored): %w", ErrNoAnswer, o.answerTimeout, ctx.Err())
+		return nil, fmt.Errorf("%w within %v (a subscription from outside the host's PID or user namespace is ignored): %w", ErrNoAnswer, o.AnswerTimeout, ctx.Err())
 	}
 }
 
@@ -102,16 +102,7 @@ type connSource struct {
 }
 
 func (s *connSource) receive(fn func([]byte)) error {
-	for m, err := range s.c.ReceiveIter() {
-		if err != nil {
-			if errors.Is(err, unix.ENOBUFS) {
-				return errOverrun
-			}
-			return err
-		}
-		fn(m.Data)
-	}
-	return nil
+	return nlsock.Receive(s.c, func(m netlink.Message) { fn(m.Data) })
 }
 
 func (s *connSource) control(op, seq, ack uint32) error {

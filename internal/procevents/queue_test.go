@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 // scripted is a source that hands the reader what a test sends it: a
@@ -63,38 +65,32 @@ func newScriptedReader(t *testing.T, o options) (*Reader, *scripted) {
 	return r, src
 }
 
-// drain reads what is queued now, without waiting.
+// drain takes what is queued now, without waiting.
 func drain(r *Reader) []string {
+	batch, _ := r.Drain(nil)
 	var got []string
-	for {
-		select {
-		case e := <-r.Events():
-			got = append(got, e.String())
-		default:
-			return got
-		}
+	for _, e := range batch {
+		got = append(got, e.String())
 	}
+	return got
 }
 
 // A full queue drops and counts, never blocks the reader, and the consumer
-// learns of the gap, at its place, before any later event.
+// learns of the gap at its place: right after the events queued before it.
 func TestFullQueueDropsCountsAndAnnouncesTheGap(t *testing.T) {
 	o := defaultOptions()
-	o.queueSize = 3
+	o.QueueLimit = 3
 	r, src := newScriptedReader(t, o)
 
 	src.send(execs(100, 5)) // 3 fit, 2 dropped
 	src.send(execs(105, 1)) // still full: dropped
-	if got := drain(r); !cmp.Equal(got, []string{"exec pid=100 tgid=100", "exec pid=101 tgid=101", "exec pid=102 tgid=102"}) {
-		t.Fatalf("queued %q; want the first three execs", got)
-	}
-	src.send(execs(200, 3)) // the Lost event first, then two fit, one dropped
-	want := []string{"lost dropped=3 overrun=false", "exec pid=200 tgid=200", "exec pid=201 tgid=201"}
+	want := []string{"exec pid=100 tgid=100", "exec pid=101 tgid=101", "exec pid=102 tgid=102", "lost dropped=3 overrun=false"}
 	if diff := cmp.Diff(want, drain(r)); diff != "" {
-		t.Fatalf("after the consumer caught up (-want +got):\n%s", diff)
+		t.Fatalf("queued (-want +got):\n%s", diff)
 	}
-	src.send(execs(300, 1))
-	if diff := cmp.Diff([]string{"lost dropped=1 overrun=false", "exec pid=300 tgid=300"}, drain(r)); diff != "" {
+	src.send(execs(200, 4)) // three fit, one dropped
+	want = []string{"exec pid=200 tgid=200", "exec pid=201 tgid=201", "exec pid=202 tgid=202", "lost dropped=1 overrun=false"}
+	if diff := cmp.Diff(want, drain(r)); diff != "" {
 		t.Fatalf("after a second gap (-want +got):\n%s", diff)
 	}
 	st := r.Stats()
@@ -104,11 +100,11 @@ func TestFullQueueDropsCountsAndAnnouncesTheGap(t *testing.T) {
 }
 
 // An overrun (ENOBUFS) is counted, reading goes on, and the consumer is
-// told at once when the queue has room.
+// told at once, between the events before and after it.
 func TestOverrunIsCountedAndAnnounced(t *testing.T) {
 	r, src := newScriptedReader(t, defaultOptions())
 	src.send(execs(100, 1))
-	src.send(fmt.Errorf("recvmsg: %w", errOverrun))
+	src.send(fmt.Errorf("recvmsg: %w", nlsock.ErrOverrun))
 	src.send(execs(101, 1))
 	want := []string{"exec pid=100 tgid=100", "lost dropped=0 overrun=true", "exec pid=101 tgid=101"}
 	if diff := cmp.Diff(want, drain(r)); diff != "" {
@@ -116,6 +112,25 @@ func TestOverrunIsCountedAndAnnounced(t *testing.T) {
 	}
 	if st := r.Stats(); st.Overruns != 1 || r.Err() != nil {
 		t.Errorf("stats %+v, err %v; want one overrun and a reader still running", st, r.Err())
+	}
+}
+
+// Events delivers the same events one by one, and is closed when the
+// reader ends by itself, after the last of them.
+func TestEventsForwardsInOrderUntilTheReaderEnds(t *testing.T) {
+	r, src := newScriptedReader(t, defaultOptions())
+	src.send(execs(100, 3))
+	broken := errors.New("recvmsg: bad file descriptor")
+	for range nlsock.MaxConsecutiveErrors {
+		src.send(broken)
+	}
+	var got []string
+	for e := range r.Events() {
+		got = append(got, e.String())
+	}
+	want := []string{"exec pid=100 tgid=100", "exec pid=101 tgid=101", "exec pid=102 tgid=102", "lost dropped=0 overrun=true"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
 	}
 }
 
@@ -146,10 +161,11 @@ func TestMalformedIsCountedAndABrokenSocketEndsTheReader(t *testing.T) {
 		t.Errorf("stats %+v; want one malformed", st)
 	}
 	broken := errors.New("recvmsg: bad file descriptor")
-	for range maxConsecutiveErrors {
+	for range nlsock.MaxConsecutiveErrors {
 		src.send(broken)
 	}
-	for range r.Events() {
+	for _, more := r.Drain(nil); more; _, more = r.Drain(nil) {
+		<-r.Ready()
 	}
 	if err := r.Err(); !errors.Is(err, broken) {
 		t.Fatalf("Err = %v; want the socket's error", err)

@@ -1,28 +1,18 @@
 package procevents
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 
 	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
-// errOverrun is what a source returns when the kernel dropped messages
-// because the socket's receive buffer was full (ENOBUFS); the socket stays
-// usable.
-var errOverrun = errors.New("procevents: receive buffer overrun")
-
-// maxConsecutiveErrors ends the reader when reads fail this many times in a
-// row with errors other than overruns: such a socket is broken, and a loop
-// on it would only burn CPU.
-const maxConsecutiveErrors = 100
-
 // source is the socket a Reader drains: the connector in production, and a
 // scripted one in the queue's tests.
 type source interface {
 	// receive reads one datagram and calls fn with the payload (cn_msg
-	// onward) of each netlink message in it; fn must not keep b.
+	// onward) of each netlink message in it; fn must not keep b. An
+	// overrun comes back as nlsock.ErrOverrun.
 	receive(fn func(b []byte)) error
 	// control sends a PROC_CN_MCAST_* request.
 	control(op, seq, ack uint32) error
@@ -37,7 +27,7 @@ type source interface {
 // concurrent use.
 type Reader struct {
 	src     source
-	events  chan Event
+	queue   *nlsock.Queue[Event]
 	threads bool
 	stats   nlsock.Counters
 	rcvbuf  int // the socket's receive buffer, read once: Stats may come after Close
@@ -47,56 +37,66 @@ type Reader struct {
 	// ack tells this socket's answer from another's.
 	seq, ack uint32
 	answer   chan uint32 // the answer's errno, once
+	answered bool        // only the reading goroutine touches it
 
-	// Only the reading goroutine touches these.
-	lost     uint64 // events dropped since the last Lost event
-	overrun  bool   // the kernel dropped events since the last Lost event
-	answered bool
-
-	closing   atomic.Bool
-	closeOnce sync.Once
-	done      chan struct{}
-	err       error // why the reader ended, set before done is closed
+	eventsOnce sync.Once
+	events     <-chan Event
+	closing    atomic.Bool
+	closeOnce  sync.Once
+	stop       chan struct{} // closed by Close
+	done       chan struct{} // closed when the reading goroutine has ended
 }
 
 func newReader(src source, o options, seq, ack uint32) *Reader {
 	r := &Reader{
 		src:     src,
-		events:  make(chan Event, o.queueSize),
 		threads: o.threads,
 		rcvbuf:  src.readBuffer(),
 		seq:     seq,
 		ack:     ack,
 		answer:  make(chan uint32, 1),
+		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	r.queue = nlsock.NewQueue(o.QueueLimit, lostEvent, &r.stats)
 	go r.run()
 	return r
 }
 
-// Events returns the queue of events, in the order the kernel sent them.
-// It is closed when the reader ends: after Close, or when the socket fails
-// for good, which Err then tells.
-func (r *Reader) Events() <-chan Event { return r.events }
+func lostEvent(dropped uint64, overrun bool) Event {
+	return Event{Kind: Lost, Lost: dropped, Overrun: overrun}
+}
+
+// Ready receives a value when there may be events to Drain, or the reader
+// has ended.
+func (r *Reader) Ready() <-chan struct{} { return r.queue.Ready() }
+
+// Drain appends the queued events to dst, in the order the kernel sent
+// them, and returns it; more is false once the reader has ended (after
+// Close, or when the socket failed for good, which Err then tells) and
+// nothing is left. A consumer that selects on Ready and drains in batches
+// takes a burst with one wake-up.
+func (r *Reader) Drain(dst []Event) (_ []Event, more bool) { return r.queue.Drain(dst) }
+
+// Events returns the events one by one, in the order the kernel sent them,
+// for a consumer that ranges over them instead of draining batches; use
+// one or the other. The channel is closed once the reader has ended and
+// every event was received, or at Close, which discards what was not.
+func (r *Reader) Events() <-chan Event {
+	r.eventsOnce.Do(func() { r.events = nlsock.Forward(r.queue, r.stop) })
+	return r.events
+}
 
 // Err returns why the reader ended by itself, or nil while it runs and
 // after Close.
-func (r *Reader) Err() error {
-	select {
-	case <-r.done:
-		return r.err
-	default:
-		return nil
-	}
-}
+func (r *Reader) Err() error { return r.queue.Err() }
 
 // Stats returns the reader's counters.
 func (r *Reader) Stats() Stats { return r.stats.Stats(r.rcvbuf) }
 
 // Close unsubscribes, closes the socket and waits for the reading
-// goroutine to end; Events is closed then, with the events still queued
-// readable. Close does not wait for the consumer. It is safe to call more
-// than once.
+// goroutine to end. Close does not wait for the consumer. It is safe to
+// call more than once.
 func (r *Reader) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
@@ -108,36 +108,15 @@ func (r *Reader) Close() error {
 		_ = r.src.control(procCnMcastIgnore, r.seq+1, r.ack)
 		err = r.src.close()
 		<-r.done
+		close(r.stop)
 	})
 	return err
 }
 
 func (r *Reader) run() {
 	defer close(r.done)
-	defer close(r.events)
-	failures := 0
-	for {
-		err := r.src.receive(r.handle)
-		if r.closing.Load() {
-			return
-		}
-		switch {
-		case err == nil:
-			failures = 0
-		case errors.Is(err, errOverrun):
-			r.stats.Overruns.Add(1)
-			r.overrun = true
-			r.flushLost()
-		default:
-			r.stats.Errors.Add(1)
-			// A failed read may have cost a datagram.
-			r.overrun = true
-			if failures++; failures >= maxConsecutiveErrors {
-				r.err = err
-				return
-			}
-		}
-	}
+	err := nlsock.ReadLoop(func() error { return r.src.receive(r.handle) }, r.closing.Load, &r.stats, r.queue)
+	r.queue.End(err)
 }
 
 // handle takes one connector message off the socket.
@@ -160,36 +139,5 @@ func (r *Reader) handle(b []byte) {
 	case !r.threads && !m.IsProcess():
 		return
 	}
-	if !r.flushLost() {
-		r.drop()
-		return
-	}
-	select {
-	case r.events <- m.Event:
-		r.stats.Delivered.Add(1)
-	default:
-		r.drop()
-	}
-}
-
-func (r *Reader) drop() {
-	r.stats.Dropped.Add(1)
-	r.lost++
-}
-
-// flushLost queues the Lost event owed to the consumer, if any, and says
-// whether the queue is free for further events: none may go before it, or
-// the consumer could not tell where the gap is.
-func (r *Reader) flushLost() bool {
-	if r.lost == 0 && !r.overrun {
-		return true
-	}
-	select {
-	case r.events <- Event{Kind: Lost, Lost: r.lost, Overrun: r.overrun}:
-		r.stats.Delivered.Add(1)
-		r.lost, r.overrun = 0, false
-		return true
-	default:
-		return false
-	}
+	r.queue.Put(m.Event)
 }

@@ -33,7 +33,7 @@ func TestDecodeCapturedMessages(t *testing.T) {
 	// Every exit on the host comes to this socket, other test suites'
 	// included: a buffer as large as the Reader's keeps them from
 	// overrunning it.
-	if err := nlsock.SetReadBuffer(c, defaultOptions().readBuffer); err != nil {
+	if err := nlsock.SetReadBuffer(c, defaultOptions().ReadBuffer); err != nil {
 		t.Fatal(err)
 	}
 	gc := genetlink.NewConn(c)

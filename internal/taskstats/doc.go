@@ -11,14 +11,15 @@
 // Open registers for the records of every possible CPU
 // (/sys/devices/system/cpu/possible, so CPUs brought online later are
 // covered too) and returns once the kernel has confirmed the
-// registration. From then on every exit's record is either delivered on
-// Events or covered by a Lost event delivered in its place, before any
+// registration. From then on every exit's record is either delivered (by
+// Drain or on Events) or covered by a Lost event delivered in its place, before any
 // later record, as procevents does for its events:
 //
 //   - One goroutine drains the socket as fast as the kernel sends and never
-//     waits for the consumer. When the bounded queue (WithQueueSize) is
-//     full, records are dropped and counted (Stats.Dropped), and the next
-//     record that fits is preceded by a Lost event saying how many.
+//     waits for the consumer. The queue grows as a burst needs, up to its
+//     bound (WithQueueSize), and shrinks once drained; when it is full,
+//     records are dropped and counted (Stats.Dropped), and a Lost event
+//     saying how many follows the last record queued before them.
 //   - When the socket's receive buffer (WithReadBuffer) fills, the kernel
 //     drops records and says so with ENOBUFS: the reader counts an
 //     overrun (Stats.Overruns), delivers a Lost event with Overrun set,

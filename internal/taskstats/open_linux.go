@@ -61,10 +61,10 @@ func Open(ctx context.Context, opts ...Option) (*Reader, error) {
 		return nil, explain("looking up the "+familyName+" family", err)
 	}
 	src := &genlSource{c: c, gc: gc, fam: fam}
-	if o.readBuffer > 0 {
-		if err := src.setReadBuffer(o.readBuffer); err != nil {
+	if o.ReadBuffer > 0 {
+		if err := src.setReadBuffer(o.ReadBuffer); err != nil {
 			_ = c.Close()
-			return nil, fmt.Errorf("taskstats: setting the receive buffer to %d bytes: %w", o.readBuffer, err)
+			return nil, fmt.Errorf("taskstats: setting the receive buffer to %d bytes: %w", o.ReadBuffer, err)
 		}
 	}
 	var mono unix.Timespec
@@ -77,7 +77,7 @@ func Open(ctx context.Context, opts ...Option) (*Reader, error) {
 		_ = r.Close()
 		return nil, explain("registering for exit records", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.answerTimeout)
+	ctx, cancel := context.WithTimeout(ctx, o.AnswerTimeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	if err := c.SetReadDeadline(deadline); err != nil {
@@ -93,7 +93,7 @@ func Open(ctx context.Context, opts ...Option) (*Reader, error) {
 	if err != nil {
 		_ = r.Close()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w within %v: %w", ErrNoAnswer, o.answerTimeout, ctx.Err())
+			return nil, fmt.Errorf("%w within %v: %w", ErrNoAnswer, o.AnswerTimeout, ctx.Err())
 		}
 		return nil, explain("the kernel answered the registration", err)
 	}
@@ -140,16 +140,7 @@ type genlSource struct {
 }
 
 func (s *genlSource) receive(fn func(uint16, uint32, []byte)) error {
-	for m, err := range s.c.ReceiveIter() {
-		if err != nil {
-			if errors.Is(err, unix.ENOBUFS) {
-				return errOverrun
-			}
-			return err
-		}
-		fn(uint16(m.Header.Type), m.Header.Sequence, m.Data)
-	}
-	return nil
+	return nlsock.Receive(s.c, func(m netlink.Message) { fn(uint16(m.Header.Type), m.Header.Sequence, m.Data) })
 }
 
 func (s *genlSource) register(mask string, deregister bool, seq uint32) error {

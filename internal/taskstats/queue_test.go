@@ -2,9 +2,12 @@ package taskstats
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
 // scripted is a source that hands the reader what a test sends it.
@@ -41,8 +44,9 @@ func (s *scripted) send(r any) {
 }
 
 // TestQueueFullAndOverrunBecomeLost: records the queue has no room for
-// are dropped and counted, an ENOBUFS is counted as an overrun, and the
-// consumer learns of both from one Lost event before any later record.
+// are dropped, counted and announced after the records queued before them;
+// each ENOBUFS is counted as an overrun, and the consumer learns of a run
+// of them from one Lost event before any later record.
 func TestQueueFullAndOverrunBecomeLost(t *testing.T) {
 	rec, err := os.ReadFile(filepath.Join("testdata", "single-thread.bin"))
 	if err != nil {
@@ -54,7 +58,7 @@ func TestQueueFullAndOverrunBecomeLost(t *testing.T) {
 	}
 	src := &scripted{reads: make(chan any), consumed: make(chan struct{}), closed: make(chan struct{})}
 	o := defaultOptions()
-	o.queueSize = 2
+	o.QueueLimit = 2
 	r := newReader(src, o, "0", 1, 0)
 	r.start()
 	defer r.Close()
@@ -63,20 +67,22 @@ func TestQueueFullAndOverrunBecomeLost(t *testing.T) {
 	if s := r.Stats(); s.Received != 5 || s.Delivered != 2 || s.Dropped != 1 || s.Malformed != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	for range 2 {
-		if ev := <-r.Events(); ev.Kind != Task || ev.Comm != "sh" {
-			t.Fatalf("event %v; want the shell's record", ev)
-		}
+	var kinds []string
+	batch, _ := r.Drain(nil)
+	for _, ev := range batch {
+		kinds = append(kinds, ev.String())
 	}
-	src.send(errOverrun)
+	if len(batch) != 3 || batch[0].Kind != Task || batch[0].Comm != "sh" || batch[1].Kind != Task || batch[2].Kind != Lost || batch[2].Lost != 1 || batch[2].Overrun {
+		t.Fatalf("drained %q; want the shell's two records, then Lost of 1", kinds)
+	}
+	src.send(fmt.Errorf("recvmsg: %w", nlsock.ErrOverrun))
+	src.send(fmt.Errorf("recvmsg: %w", nlsock.ErrOverrun))
 	src.send([][]byte{rec})
-	if ev := <-r.Events(); ev.Kind != Lost || ev.Lost != 1 || !ev.Overrun {
-		t.Fatalf("event %v; want Lost of 1 with the overrun", ev)
+	batch, _ = r.Drain(batch[:0])
+	if len(batch) != 2 || batch[0].Kind != Lost || batch[0].Lost != 0 || !batch[0].Overrun || batch[1].Kind != Task {
+		t.Fatalf("drained %v; want one Lost for both overruns, then the record", batch)
 	}
-	if ev := <-r.Events(); ev.Kind != Task {
-		t.Fatalf("event %v after Lost; want the record", ev)
-	}
-	if s := r.Stats(); s.Overruns != 1 {
-		t.Fatalf("stats %+v; want one overrun", s)
+	if s := r.Stats(); s.Overruns != 2 {
+		t.Fatalf("stats %+v; want two overruns", s)
 	}
 }

@@ -9,15 +9,6 @@ import (
 	"github.com/procwatch/procwatch/internal/nlsock"
 )
 
-// errOverrun is what a source returns when the kernel dropped messages
-// because the socket's receive buffer was full (ENOBUFS); the socket stays
-// usable.
-var errOverrun = errors.New("taskstats: receive buffer overrun")
-
-// maxConsecutiveErrors ends the reader when reads fail this many times in
-// a row with errors other than overruns: such a socket is broken.
-const maxConsecutiveErrors = 100
-
 // The netlink message types the reader tells apart.
 const nlmsgError = 2 // NLMSG_ERROR, also the acknowledgement
 
@@ -26,7 +17,8 @@ const nlmsgError = 2 // NLMSG_ERROR, also the acknowledgement
 type source interface {
 	// receive reads one datagram and calls fn with the type, sequence
 	// number and payload of each netlink message in it; fn must not
-	// keep b. An error the kernel sent as an NLMSG_ERROR is returned.
+	// keep b. An error the kernel sent as an NLMSG_ERROR is returned, an
+	// overrun as nlsock.ErrOverrun.
 	receive(fn func(typ uint16, seq uint32, b []byte)) error
 	// register sends the registration (or, with deregister, its end)
 	// for the CPUs of mask, with sequence number seq.
@@ -44,7 +36,7 @@ type source interface {
 // for concurrent use.
 type Reader struct {
 	src    source
-	events chan Event
+	queue  *nlsock.Queue[Event]
 	stats  nlsock.Counters
 	rcvbuf int
 	mask   string
@@ -58,29 +50,35 @@ type Reader struct {
 
 	// Only the reading goroutine (or Open, before it starts) touches
 	// these.
-	lost     uint64
-	overrun  bool
 	answered bool
 	answer   error
 
-	started   atomic.Bool
-	closing   atomic.Bool
-	closeOnce sync.Once
-	done      chan struct{}
-	err       error
+	eventsOnce sync.Once
+	events     <-chan Event
+	started    atomic.Bool
+	closing    atomic.Bool
+	closeOnce  sync.Once
+	stop       chan struct{} // closed by Close
+	done       chan struct{} // closed when the reading goroutine has ended
 }
 
 func newReader(src source, o options, mask string, seq uint32, mono0 time.Duration) *Reader {
-	return &Reader{
+	r := &Reader{
 		src:    src,
-		events: make(chan Event, o.queueSize),
 		rcvbuf: src.readBuffer(),
 		mask:   mask,
 		seq:    seq,
 		mono0:  mono0,
 		wall0:  time.Now(),
+		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
+	r.queue = nlsock.NewQueue(o.QueueLimit, lostEvent, &r.stats)
+	return r
+}
+
+func lostEvent(dropped uint64, overrun bool) Event {
+	return Event{Kind: Lost, Lost: dropped, Overrun: overrun}
 }
 
 // awaitAnswer reads until the kernel has answered the registration with
@@ -89,9 +87,9 @@ func newReader(src source, o options, mask string, seq uint32, mono0 time.Durati
 func (r *Reader) awaitAnswer() error {
 	for !r.answered {
 		if err := r.src.receive(r.handle); err != nil {
-			if errors.Is(err, errOverrun) {
+			if errors.Is(err, nlsock.ErrOverrun) {
 				r.stats.Overruns.Add(1)
-				r.overrun = true
+				r.queue.Overrun()
 				continue
 			}
 			return err
@@ -106,28 +104,34 @@ func (r *Reader) start() {
 	go r.run()
 }
 
-// Events returns the queue of events, in the order the kernel sent them.
-// It is closed when the reader ends: after Close, or when the socket fails
-// for good, which Err then tells.
-func (r *Reader) Events() <-chan Event { return r.events }
+// Ready receives a value when there may be events to Drain, or the reader
+// has ended.
+func (r *Reader) Ready() <-chan struct{} { return r.queue.Ready() }
+
+// Drain appends the queued events to dst, in the order the kernel sent
+// them, and returns it; more is false once the reader has ended (after
+// Close, or when the socket failed for good, which Err then tells) and
+// nothing is left.
+func (r *Reader) Drain(dst []Event) (_ []Event, more bool) { return r.queue.Drain(dst) }
+
+// Events returns the events one by one, in the order the kernel sent them,
+// for a consumer that ranges over them instead of draining batches; use
+// one or the other. The channel is closed once the reader has ended and
+// every event was received, or at Close, which discards what was not.
+func (r *Reader) Events() <-chan Event {
+	r.eventsOnce.Do(func() { r.events = nlsock.Forward(r.queue, r.stop) })
+	return r.events
+}
 
 // Err returns why the reader ended by itself, or nil while it runs and
 // after Close.
-func (r *Reader) Err() error {
-	select {
-	case <-r.done:
-		return r.err
-	default:
-		return nil
-	}
-}
+func (r *Reader) Err() error { return r.queue.Err() }
 
 // Stats returns the reader's counters.
 func (r *Reader) Stats() Stats { return r.stats.Stats(r.rcvbuf) }
 
 // Close deregisters, closes the socket and waits for the reading
-// goroutine to end; Events is closed then, with the events still queued
-// readable. It is safe to call more than once.
+// goroutine to end. It is safe to call more than once.
 func (r *Reader) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
@@ -137,17 +141,14 @@ func (r *Reader) Close() error {
 		// awaited: the socket closes right after.
 		_ = r.src.register(r.mask, true, r.seq+1)
 		err = r.src.close()
-		select {
-		case <-r.done:
-		default:
-			if !r.running() {
-				// Open failed before the goroutine started.
-				close(r.events)
-				close(r.done)
-			} else {
-				<-r.done
-			}
+		if r.running() {
+			<-r.done
+		} else {
+			// Open failed before the goroutine started.
+			r.queue.End(nil)
+			close(r.done)
 		}
+		close(r.stop)
 	})
 	return err
 }
@@ -158,29 +159,8 @@ func (r *Reader) running() bool { return r.started.Load() }
 
 func (r *Reader) run() {
 	defer close(r.done)
-	defer close(r.events)
-	failures := 0
-	for {
-		err := r.src.receive(r.handle)
-		if r.closing.Load() {
-			return
-		}
-		switch {
-		case err == nil:
-			failures = 0
-		case errors.Is(err, errOverrun):
-			r.stats.Overruns.Add(1)
-			r.overrun = true
-			r.flushLost()
-		default:
-			r.stats.Errors.Add(1)
-			r.overrun = true
-			if failures++; failures >= maxConsecutiveErrors {
-				r.err = err
-				return
-			}
-		}
-	}
+	err := nlsock.ReadLoop(func() error { return r.src.receive(r.handle) }, r.closing.Load, &r.stats, r.queue)
+	r.queue.End(err)
 }
 
 // handle takes one netlink message off the socket.
@@ -210,36 +190,4 @@ func (r *Reader) handle(typ uint16, seq uint32, b []byte) {
 	}
 }
 
-func (r *Reader) deliver(e Event) {
-	if !r.flushLost() {
-		r.drop()
-		return
-	}
-	select {
-	case r.events <- e:
-		r.stats.Delivered.Add(1)
-	default:
-		r.drop()
-	}
-}
-
-func (r *Reader) drop() {
-	r.stats.Dropped.Add(1)
-	r.lost++
-}
-
-// flushLost queues the Lost event owed to the consumer, if any, and says
-// whether the queue is free for further events: none may go before it.
-func (r *Reader) flushLost() bool {
-	if r.lost == 0 && !r.overrun {
-		return true
-	}
-	select {
-	case r.events <- Event{Kind: Lost, Lost: r.lost, Overrun: r.overrun}:
-		r.stats.Delivered.Add(1)
-		r.lost, r.overrun = 0, false
-		return true
-	default:
-		return false
-	}
-}
+func (r *Reader) deliver(e Event) { r.queue.Put(e) }

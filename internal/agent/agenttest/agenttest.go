@@ -159,20 +159,38 @@ next:
 	return 0, false
 }
 
-// Want is one expected sample; Absent means the series must not exist.
+// Want is one expected sample; Absent means the series must not exist, and
+// AtLeast takes Value as a minimum, for a counter that may go on rising
+// (a failure retried while the test waits).
 type Want struct {
-	Name   string
-	Labels []string
-	Value  float64
-	Absent bool
+	Name    string
+	Labels  []string
+	Value   float64
+	AtLeast bool
+	Absent  bool
 }
 
 // String says what is wanted, for failure messages.
 func (w Want) String() string {
-	if w.Absent {
+	switch {
+	case w.Absent:
 		return fmt.Sprintf("%s%v absent", w.Name, w.Labels)
+	case w.AtLeast:
+		return fmt.Sprintf("%s%v >= %g", w.Name, w.Labels, w.Value)
 	}
 	return fmt.Sprintf("%s%v = %g", w.Name, w.Labels, w.Value)
+}
+
+// holds reports whether a sample of value v, present or not, is what w
+// wants.
+func (w Want) holds(v float64, present bool) bool {
+	switch {
+	case w.Absent || !present:
+		return w.Absent && !present
+	case w.AtLeast:
+		return v >= w.Value
+	}
+	return v == w.Value
 }
 
 // WaitMetrics scrapes until every expectation holds and returns how long
@@ -185,7 +203,7 @@ func (a *Agent) WaitMetrics(t testing.TB, within time.Duration, wants ...Want) t
 		var off []string
 		for _, w := range wants {
 			v, ok := mfs.Value(w.Name, w.Labels...)
-			if w.Absent != !ok || (ok && v != w.Value) {
+			if !w.holds(v, ok) {
 				off = append(off, fmt.Sprintf("want %v, have %g (present %v)", w, v, ok))
 			}
 		}
