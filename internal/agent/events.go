@@ -74,6 +74,18 @@ func (a *agent) followEvents(ctx context.Context) {
 			failing = false
 		}
 	}
+	handleRecord := func(rec taskstats.Event) {
+		if rec.Kind == taskstats.Lost {
+			a.log.Debug("exit records lost, scanning /proc", "dropped", rec.Lost, "overrun", rec.Overrun)
+		}
+		report(rec.String(), a.mon.HandleExitRecord(ctx, rec))
+	}
+	handleEvent := func(ev procevents.Event) {
+		if ev.Kind == procevents.Lost {
+			a.log.Debug("process events lost, scanning /proc", "dropped", ev.Lost, "overrun", ev.Overrun)
+		}
+		report(ev.String(), a.mon.HandleEvent(ctx, ev))
+	}
 	var events []procevents.Event
 	var records []taskstats.Event
 	for {
@@ -81,19 +93,7 @@ func (a *agent) followEvents(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-recordsReady:
-			var more bool
-			records, more = a.events.records.Drain(records[:0])
-			for _, rec := range records {
-				if ctx.Err() != nil {
-					return
-				}
-				if rec.Kind == taskstats.Lost {
-					a.log.Debug("exit records lost, scanning /proc", "dropped", rec.Lost, "overrun", rec.Overrun)
-				}
-				report(rec.String(), a.mon.HandleExitRecord(ctx, rec))
-			}
-			records = shrink(records)
-			if !more {
+			if !handleBatch(ctx, &records, a.events.records.Drain, handleRecord) {
 				recordsReady = nil
 				if ctx.Err() == nil {
 					a.events.recordsOn.Store(false)
@@ -102,19 +102,7 @@ func (a *agent) followEvents(ctx context.Context) {
 				}
 			}
 		case <-r.Ready():
-			var more bool
-			events, more = r.Drain(events[:0])
-			for _, ev := range events {
-				if ctx.Err() != nil {
-					return
-				}
-				if ev.Kind == procevents.Lost {
-					a.log.Debug("process events lost, scanning /proc", "dropped", ev.Lost, "overrun", ev.Overrun)
-				}
-				report(ev.String(), a.mon.HandleEvent(ctx, ev))
-			}
-			events = shrink(events)
-			if !more {
+			if !handleBatch(ctx, &events, r.Drain, handleEvent) {
 				if ctx.Err() == nil {
 					a.events.enabled.Store(false)
 					a.log.Error("process events ended, starts and exits are sampled from /proc from now on", "err", r.Err())
@@ -125,14 +113,24 @@ func (a *agent) followEvents(ctx context.Context) {
 	}
 }
 
-// shrink empties a drained batch, and lets go of one a burst grew, so
-// that an idle agent does not hold the memory of its largest burst.
-func shrink[E any](batch []E) []E {
-	if cap(batch) > 256 {
-		return nil
+// handleBatch drains a reader into *batch and hands each item to handle,
+// stopping early once ctx ends; it reports whether the reader goes on.
+// The batch is kept for the next wake-up unless a burst grew it: an idle
+// agent does not hold the memory of its largest burst.
+func handleBatch[E any](ctx context.Context, batch *[]E, drain func([]E) ([]E, bool), handle func(E)) (more bool) {
+	items, more := drain((*batch)[:0])
+	for _, e := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		handle(e)
 	}
-	clear(batch)
-	return batch[:0]
+	if cap(items) > 256 {
+		items = nil
+	}
+	clear(items)
+	*batch = items[:0]
+	return more
 }
 
 // closeEvents ends the subscription.

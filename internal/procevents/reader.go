@@ -25,8 +25,13 @@ type source interface {
 // never waits for the consumer: what the queue has no room for is dropped,
 // counted, and announced by a Lost event. Its methods are safe for
 // concurrent use.
+//
+// The events are consumed with the methods of the embedded nlsock.Feed:
+// Drain in batches after Ready, or Events one by one; Err says why the
+// reader ended by itself.
 type Reader struct {
 	src     source
+	*feed   // Ready, Drain, Events, Err
 	queue   *nlsock.Queue[Event]
 	threads bool
 	stats   nlsock.Counters
@@ -39,12 +44,10 @@ type Reader struct {
 	answer   chan uint32 // the answer's errno, once
 	answered bool        // only the reading goroutine touches it
 
-	eventsOnce sync.Once
-	events     <-chan Event
-	closing    atomic.Bool
-	closeOnce  sync.Once
-	stop       chan struct{} // closed by Close
-	done       chan struct{} // closed when the reading goroutine has ended
+	closing   atomic.Bool
+	closeOnce sync.Once
+	stop      chan struct{} // closed by Close
+	done      chan struct{} // closed when the reading goroutine has ended
 }
 
 func newReader(src source, o options, seq, ack uint32) *Reader {
@@ -59,37 +62,18 @@ func newReader(src source, o options, seq, ack uint32) *Reader {
 		done:    make(chan struct{}),
 	}
 	r.queue = nlsock.NewQueue(o.QueueLimit, lostEvent, &r.stats)
+	r.feed = nlsock.NewFeed(r.queue, r.stop)
 	go r.run()
 	return r
 }
 
+// feed names the embedded consumer's side, so that its methods are the
+// Reader's without the field being exported.
+type feed = nlsock.Feed[Event]
+
 func lostEvent(dropped uint64, overrun bool) Event {
 	return Event{Kind: Lost, Lost: dropped, Overrun: overrun}
 }
-
-// Ready receives a value when there may be events to Drain, or the reader
-// has ended.
-func (r *Reader) Ready() <-chan struct{} { return r.queue.Ready() }
-
-// Drain appends the queued events to dst, in the order the kernel sent
-// them, and returns it; more is false once the reader has ended (after
-// Close, or when the socket failed for good, which Err then tells) and
-// nothing is left. A consumer that selects on Ready and drains in batches
-// takes a burst with one wake-up.
-func (r *Reader) Drain(dst []Event) (_ []Event, more bool) { return r.queue.Drain(dst) }
-
-// Events returns the events one by one, in the order the kernel sent them,
-// for a consumer that ranges over them instead of draining batches; use
-// one or the other. The channel is closed once the reader has ended and
-// every event was received, or at Close, which discards what was not.
-func (r *Reader) Events() <-chan Event {
-	r.eventsOnce.Do(func() { r.events = nlsock.Forward(r.queue, r.stop) })
-	return r.events
-}
-
-// Err returns why the reader ended by itself, or nil while it runs and
-// after Close.
-func (r *Reader) Err() error { return r.queue.Err() }
 
 // Stats returns the reader's counters.
 func (r *Reader) Stats() Stats { return r.stats.Stats(r.rcvbuf) }

@@ -34,8 +34,13 @@ type source interface {
 // never waits for the consumer: what the queue has no room for is
 // dropped, counted, and announced by a Lost event. Its methods are safe
 // for concurrent use.
+//
+// The events are consumed with the methods of the embedded nlsock.Feed:
+// Drain in batches after Ready, or Events one by one; Err says why the
+// reader ended by itself.
 type Reader struct {
 	src    source
+	*feed  // Ready, Drain, Events, Err
 	queue  *nlsock.Queue[Event]
 	stats  nlsock.Counters
 	rcvbuf int
@@ -53,13 +58,11 @@ type Reader struct {
 	answered bool
 	answer   error
 
-	eventsOnce sync.Once
-	events     <-chan Event
-	started    atomic.Bool
-	closing    atomic.Bool
-	closeOnce  sync.Once
-	stop       chan struct{} // closed by Close
-	done       chan struct{} // closed when the reading goroutine has ended
+	started   atomic.Bool
+	closing   atomic.Bool
+	closeOnce sync.Once
+	stop      chan struct{} // closed by Close
+	done      chan struct{} // closed when the reading goroutine has ended
 }
 
 func newReader(src source, o options, mask string, seq uint32, mono0 time.Duration) *Reader {
@@ -74,8 +77,13 @@ func newReader(src source, o options, mask string, seq uint32, mono0 time.Durati
 		done:   make(chan struct{}),
 	}
 	r.queue = nlsock.NewQueue(o.QueueLimit, lostEvent, &r.stats)
+	r.feed = nlsock.NewFeed(r.queue, r.stop)
 	return r
 }
+
+// feed names the embedded consumer's side, so that its methods are the
+// Reader's without the field being exported.
+type feed = nlsock.Feed[Event]
 
 func lostEvent(dropped uint64, overrun bool) Event {
 	return Event{Kind: Lost, Lost: dropped, Overrun: overrun}
@@ -103,29 +111,6 @@ func (r *Reader) start() {
 	r.started.Store(true)
 	go r.run()
 }
-
-// Ready receives a value when there may be events to Drain, or the reader
-// has ended.
-func (r *Reader) Ready() <-chan struct{} { return r.queue.Ready() }
-
-// Drain appends the queued events to dst, in the order the kernel sent
-// them, and returns it; more is false once the reader has ended (after
-// Close, or when the socket failed for good, which Err then tells) and
-// nothing is left.
-func (r *Reader) Drain(dst []Event) (_ []Event, more bool) { return r.queue.Drain(dst) }
-
-// Events returns the events one by one, in the order the kernel sent them,
-// for a consumer that ranges over them instead of draining batches; use
-// one or the other. The channel is closed once the reader has ended and
-// every event was received, or at Close, which discards what was not.
-func (r *Reader) Events() <-chan Event {
-	r.eventsOnce.Do(func() { r.events = nlsock.Forward(r.queue, r.stop) })
-	return r.events
-}
-
-// Err returns why the reader ended by itself, or nil while it runs and
-// after Close.
-func (r *Reader) Err() error { return r.queue.Err() }
 
 // Stats returns the reader's counters.
 func (r *Reader) Stats() Stats { return r.stats.Stats(r.rcvbuf) }
