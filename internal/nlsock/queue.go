@@ -25,7 +25,6 @@ type Queue[E any] struct {
 	ended   bool
 	err     error
 	ready   chan struct{} // holds a token while there is something to drain
-	endedCh chan struct{}
 }
 
 // NewQueue returns a queue of at most limit messages; lost makes the
@@ -37,7 +36,6 @@ func NewQueue[E any](limit int, lost func(dropped uint64, overrun bool) E, stats
 		lost:    lost,
 		stats:   stats,
 		ready:   make(chan struct{}, 1),
-		endedCh: make(chan struct{}),
 	}
 }
 
@@ -78,7 +76,6 @@ func (q *Queue[E]) End(err error) {
 	q.mu.Lock()
 	if !q.ended {
 		q.ended, q.err = true, err
-		close(q.endedCh)
 	}
 	q.mu.Unlock()
 	q.signal()
@@ -94,9 +91,6 @@ func (q *Queue[E]) Err() error {
 // Ready receives a value when there may be messages to drain or the queue
 // has ended; a consumer selects on it and then calls Drain.
 func (q *Queue[E]) Ready() <-chan struct{} { return q.ready }
-
-// Ended is closed once End was called.
-func (q *Queue[E]) Ended() <-chan struct{} { return q.endedCh }
 
 // Drain appends what is queued to dst, in order, and empties the queue; a
 // gap that opened after the last queued message is announced at its end
@@ -126,13 +120,6 @@ func (q *Queue[E]) Drain(dst []E) (_ []E, more bool) {
 		n++
 	}
 	return dst, !q.ended || n > 0
-}
-
-// Len returns how many messages are queued.
-func (q *Queue[E]) Len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.items)
 }
 
 func (q *Queue[E]) appendLocked(e E) bool {

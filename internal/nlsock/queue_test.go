@@ -80,7 +80,7 @@ func TestQueueGrowsToItsLimitAndShrinksAfterTheBurst(t *testing.T) {
 		t.Fatalf("capacity %d after one message; want %d", c, initialCapacity)
 	}
 	put(q, 1, 2000)
-	if n, c := q.Len(), cap(q.items); n != 1000 || c != 1000 {
+	if n, c := len(q.items), cap(q.items); n != 1000 || c != 1000 {
 		t.Fatalf("%d queued in a capacity of %d after a burst of 2000; want 1000 in 1000", n, c)
 	}
 	got, _ := q.Drain(nil)
