@@ -32,10 +32,10 @@ type Queue[E any] struct {
 // messages included) and dropped.
 func NewQueue[E any](limit int, lost func(dropped uint64, overrun bool) E, stats *Counters) *Queue[E] {
 	return &Queue[E]{
-		limit:   limit,
-		lost:    lost,
-		stats:   stats,
-		ready:   make(chan struct{}, 1),
+		limit: limit,
+		lost:  lost,
+		stats: stats,
+		ready: make(chan struct{}, 1),
 	}
 }
 
