@@ -126,6 +126,7 @@ OTEL_METRICS_EXPORTER=otlp, are configured by the standard OTEL_* variables.`,
 			cfg.Logger.Info("starting procwatch", "version", cfg.Version, "zk", strings.Join(cfg.Servers, ","),
 				"path", cfg.Path, "listen", cfg.ListenAddresses, "procfs", cfg.ProcfsRoot, "cache_file", cfg.CacheFile,
 				"zk_security", cfg.ZKSecurity.String(), "hostname", cfg.Hostname, "labels", watchlist.FormatLabels(cfg.Labels))
+			cfg.OnReady = func() { releaseStartupPages(cfg.Logger) }
 			return run(ctx, cfg)
 		},
 	}

@@ -225,11 +225,14 @@ func TestFlags(t *testing.T) {
 			if got.Logger == nil {
 				t.Error("no logger")
 			}
+			if got.OnReady == nil {
+				t.Error("no OnReady: the pages start-up touched would never be released")
+			}
 			// procwatch_build_info and the member info say what --version
 			// says.
 			want := tc.want
 			want.Version, want.Revision = buildinfo.Version(version), buildinfo.Revision(revision)
-			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger"),
+			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(agent.Config{}, "Logger", "OnReady"),
 				cmpopts.IgnoreUnexported(agent.Config{}, zkopts.Credentials{}, zkopts.TLS{})); diff != "" {
 				t.Errorf("config mismatch (-want +got):\n%s", diff)
 			}

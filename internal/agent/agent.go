@@ -99,6 +99,10 @@ type Config struct {
 	Version, Revision string
 	// Logger receives the agent's logs; nil discards them.
 	Logger *slog.Logger
+	// OnReady, when set, is called once, the first time a list is in
+	// force (when /readyz turns 200): start-up is over then, which is
+	// when cmd/procwatch gives back the pages start-up touched.
+	OnReady func()
 	// TracerProvider, when set, replaces the provider built from the OTEL_*
 	// environment variables (tests pass one with an in-memory exporter);
 	// the caller then owns its shutdown.

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,7 +243,8 @@ func TestStartFromCacheWhileZooKeeperDown(t *testing.T) {
 }
 
 // TestReadiness: without a cache file and before the payload exists, the
-// agent is alive but not ready; it becomes ready when the list appears.
+// agent is alive but not ready; it becomes ready when the list appears,
+// and Config.OnReady runs then, once, however many lists follow.
 func TestReadiness(t *testing.T) {
 	cluster := sharedCluster(t)
 	root := testRoot(t)
@@ -255,22 +257,32 @@ func TestReadiness(t *testing.T) {
 	}
 	cfg := agentConfig(t, root)
 	cfg.CacheFile = cache
+	var readyCalls atomic.Int32
+	cfg.OnReady = func() { readyCalls.Add(1) }
 	a := agenttest.Start(t, cfg)
 	a.WaitStatus(t, "/healthz", http.StatusOK, 5*time.Second)
 	a.WaitMetrics(t, 10*time.Second, want{Name: "procwatch_zookeeper_connected", Value: 1})
 	if code, body := a.Get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz before any list = %d %q, want 503", code, body)
 	}
+	if n := readyCalls.Load(); n != 0 {
+		t.Errorf("OnReady ran %d times before any list", n)
+	}
 	a.WaitMetrics(t, time.Second,
 		want{Name: "procwatch_state_version", Value: -1},
 		want{Name: "procwatch_state_stale", Value: 1},
 		want{Name: "procwatch_state_age_seconds", Absent: true},
 	)
-	operator(t, cluster.ConnectString(), root, name)
+	op := operator(t, cluster.ConnectString(), root, name)
 	a.WaitStatus(t, "/readyz", http.StatusOK, 10*time.Second)
 	a.WaitMetrics(t, time.Second, want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name}, Value: 1})
 	if c, err := agent.ReadCache(cache); err != nil || c.Version != 0 {
 		t.Errorf("cache file after the first list: %+v, %v; want version 0", c, err)
+	}
+	setGlobs(t, op, name, name+"-more")
+	a.WaitMetrics(t, 10*time.Second, want{Name: "procwatch_glob_processes", Labels: []string{"glob=" + name + "-more"}, Value: 0})
+	if n := readyCalls.Load(); n != 1 {
+		t.Errorf("OnReady ran %d times after two lists, want once", n)
 	}
 	if code, _ := a.Get("/no-such-page"); code != http.StatusNotFound {
 		t.Errorf("unknown path answered %d, want 404", code)

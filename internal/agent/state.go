@@ -231,7 +231,9 @@ func (a *agent) apply(ctx context.Context, span trace.Span, list watchlist.Docum
 	a.mu.Unlock()
 	a.members.notify()
 	a.applied, a.hasApplied = list, true
-	a.ready.Store(true)
+	if !a.ready.Swap(true) && a.cfg.OnReady != nil {
+		a.cfg.OnReady()
+	}
 	if a.cfg.CacheFile == "" || (a.hasCachedVer && a.cachedVer == version) {
 		return
 	}
