@@ -136,20 +136,14 @@ func (m *Monitor) HandleExitRecord(ctx context.Context, ev taskstats.Event) (err
 // foldRecordLocked folds in an exit record; m.mu is held.
 func (m *Monitor) foldRecordLocked(pid int, ev *taskstats.Event) bool {
 	rs := &m.records
-	p := procOfRecord(ev)
-	key, member := m.tracker.pids[pid]
-	if m.tracker.exitRecord(pid, &p, func(k procKey) bool { return sameStart(k, ev) }) {
+	if m.endMemberByRecordLocked(pid, ev) {
 		rs.unread.take(pid)
-		if member {
-			// Its exec, read alive but folded after this, must not
-			// make it a member again.
-			rs.counted.put(pid, ended{key, ev.Received}, rs.clock(), recordCap, nil)
-		}
 		return true
 	}
 	if d, ok := rs.departed.take(pid); ok {
 		if sameStart(d.key, ev) {
 			rs.counted.put(pid, ended{d.key, ev.Received}, rs.clock(), recordCap, nil)
+			p := procOfRecord(ev)
 			return m.tracker.foldDeparted(d, &p)
 		}
 	}
@@ -195,12 +189,26 @@ func (m *Monitor) foldExecRecordLocked(pid int) bool {
 	if !ok {
 		return false
 	}
-	p := procOfRecord(ev)
-	if m.tracker.exitRecord(pid, &p, func(k procKey) bool { return sameStart(k, ev) }) {
+	if m.endMemberByRecordLocked(pid, ev) {
 		m.records.recent.take(pid)
 		return true
 	}
 	return false
+}
+
+// endMemberByRecordLocked ends the member pid with its exit record, if
+// the record is of that process, and remembers it as counted: the kernel
+// sends the record before the process is a zombie, so a scan may still
+// read it running, and an exec of it read alive may be folded later;
+// neither must make it a member, and a start, again. m.mu is held.
+func (m *Monitor) endMemberByRecordLocked(pid int, ev *taskstats.Event) bool {
+	key, member := m.tracker.pids[pid]
+	p := procOfRecord(ev)
+	if !member || !m.tracker.exitRecord(pid, &p, func(k procKey) bool { return sameStart(k, ev) }) {
+		return false
+	}
+	m.records.counted.put(pid, ended{key, ev.Received}, m.records.clock(), recordCap, nil)
+	return true
 }
 
 // livedLocked counts a process known only from its exit record.

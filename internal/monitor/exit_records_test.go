@@ -306,32 +306,41 @@ func TestLaggingExecAfterScansCountedIt(t *testing.T) {
 // TestScanBetweenRecordAndZombie: the kernel sends a process's exit
 // record before the process becomes a zombie, so a scan in between reads
 // it running. Ended by its record, it is no member again: the scan counts
-// no second start, and its exit event no second exit.
+// no second start, and its exit event no second exit. The record may be
+// read before the exec (two sockets, two goroutines) or after it.
 func TestScanBetweenRecordAndZombie(t *testing.T) {
-	p := proc(950, "pwburst6", 0.001)
-	src := &eventSource{alive: map[int]Proc{950: p}}
-	m, _ := newRecordMonitor(t, src, "pwburst*")
-	scan := func(procs ...Proc) {
-		src.mu.Lock()
-		src.procs = procs
-		src.mu.Unlock()
-		if _, err := m.Scan(context.Background()); err != nil {
-			t.Fatal(err)
+	for _, recordFirst := range []bool{false, true} {
+		p := proc(950, "pwburst6", 0.001)
+		src := &eventSource{alive: map[int]Proc{950: p}}
+		m, _ := newRecordMonitor(t, src, "pwburst*")
+		scan := func(procs ...Proc) {
+			src.mu.Lock()
+			src.procs = procs
+			src.mu.Unlock()
+			if _, err := m.Scan(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	scan()
-	handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 950, TGID: 950, Time: startOf(950) + time.Millisecond})
-	handle(t, m, record(950, "pwburst6", startOf(950), 20*time.Millisecond, time.Millisecond, 0))
-	scan(p)
-	if got := globOf(t, m, 0); got.Starts != 1 || got.Processes != 1 {
-		t.Errorf("scan after the record: %d starts, %d processes; want 1 start, and the process still listed", got.Starts, got.Processes)
-	}
-	handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 950, TGID: 950, Time: startOf(950) + 21*time.Millisecond})
-	z := p
-	z.Zombie, z.State = true, 'Z'
-	scan(z)
-	scan()
-	if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
-		t.Errorf("[starts exits] = %v, want [1 1]: counted again", got)
+		scan()
+		exec := procevents.Event{Kind: procevents.Exec, PID: 950, TGID: 950, Time: startOf(950) + time.Millisecond}
+		rec := record(950, "pwburst6", startOf(950), 20*time.Millisecond, time.Millisecond, 0)
+		if recordFirst {
+			handle(t, m, rec, exec)
+		} else {
+			handle(t, m, exec, rec)
+		}
+		scan(p)
+		if got := globOf(t, m, 0); got.Starts != 1 || got.Processes != 1 {
+			t.Errorf("record first %t: scan after the record: %d starts, %d processes; want 1 start, and the process still listed",
+				recordFirst, got.Starts, got.Processes)
+		}
+		handle(t, m, procevents.Event{Kind: procevents.Exit, PID: 950, TGID: 950, Time: startOf(950) + 21*time.Millisecond})
+		z := p
+		z.Zombie, z.State = true, 'Z'
+		scan(z)
+		scan()
+		if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
+			t.Errorf("record first %t: [starts exits] = %v, want [1 1]: counted again", recordFirst, got)
+		}
 	}
 }
