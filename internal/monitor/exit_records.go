@@ -174,6 +174,12 @@ func (m *Monitor) foldUnreadLocked(pid int, at time.Duration) bool {
 		rs.recent.take(pid)
 		return m.livedLocked(ev)
 	}
+	if key, ok := m.tracker.pids[pid]; ok && execOf(key, at) {
+		// A scan read it, and made it a member, while its exec waited in
+		// the queue: it is identified, and its exit event or record ends
+		// it.
+		return false
+	}
 	if !rs.on {
 		m.stats.countUnidentified()
 		return false

@@ -344,3 +344,36 @@ func TestScanBetweenRecordAndZombie(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadExecOfAScannedMember: a scan lists a short process before its
+// exec is handled, and by then the process is gone, so the exec cannot be
+// read; its exit event and record then end the member the scan made. The
+// process was counted, once: its exec is not unidentified when it
+// expires.
+func TestUnreadExecOfAScannedMember(t *testing.T) {
+	p := proc(970, "pwburst5", 0.001)
+	src := &eventSource{}
+	m, clock := newRecordMonitor(t, src, "pwburst*")
+	scan := func(procs ...Proc) {
+		src.mu.Lock()
+		src.procs = procs
+		src.mu.Unlock()
+		if _, err := m.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scan()
+	scan(p)
+	handle(t, m,
+		procevents.Event{Kind: procevents.Exec, PID: 970, TGID: 970, Time: startOf(970) + time.Millisecond},
+		procevents.Event{Kind: procevents.Exit, PID: 970, TGID: 970, Time: startOf(970) + 20*time.Millisecond},
+		record(970, "pwburst5", startOf(970), 20*time.Millisecond, time.Millisecond, 0))
+	clock.now = clock.now.Add(recordWait + time.Second)
+	scan()
+	if got := startsExitsOf(t, m); got != [2]uint64{1, 1} {
+		t.Errorf("[starts exits] = %v, want [1 1]", got)
+	}
+	if n := m.Stats().EventsUnidentified; n != 0 {
+		t.Errorf("%d execs unidentified, want 0: the scan identified it", n)
+	}
+}
