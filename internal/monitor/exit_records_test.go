@@ -24,6 +24,19 @@ func startOf(pid int) time.Duration { return time.Duration(pid) * (time.Second /
 
 type recordClock struct{ now time.Time }
 
+// scanner returns a function that scans m with src listing procs.
+func scanner(t *testing.T, m *Monitor, src *eventSource) func(procs ...Proc) {
+	return func(procs ...Proc) {
+		t.Helper()
+		src.mu.Lock()
+		src.procs = procs
+		src.mu.Unlock()
+		if _, err := m.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func newRecordMonitor(t *testing.T, src *eventSource, globs ...string) (*Monitor, *recordClock) {
 	t.Helper()
 	m := New(src)
@@ -188,14 +201,7 @@ func TestExitRecordAfterScansCountedIt(t *testing.T) {
 			p := proc(700, "pwburst9", 0.001)
 			src := &eventSource{}
 			m, _ := newRecordMonitor(t, src, "pwburst*")
-			scan := func(procs ...Proc) {
-				src.mu.Lock()
-				src.procs = procs
-				src.mu.Unlock()
-				if _, err := m.Scan(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			scan := scanner(t, m, src)
 			scan(p)
 			if zombie {
 				z := p
@@ -263,14 +269,7 @@ func TestLaggingExecAfterScansCountedIt(t *testing.T) {
 		m, clock := newRecordMonitor(t, src, "pwburst*")
 		scanned := startOf(900) + 100*time.Millisecond
 		m.records.mono = func() time.Duration { return scanned }
-		scan := func(procs ...Proc) {
-			src.mu.Lock()
-			src.procs = procs
-			src.mu.Unlock()
-			if _, err := m.Scan(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		scan := scanner(t, m, src)
 		scan(p)
 		scan()
 		// The events of before the scans are still coming, 6 s late.
@@ -313,14 +312,7 @@ func TestScanBetweenRecordAndZombie(t *testing.T) {
 		p := proc(950, "pwburst6", 0.001)
 		src := &eventSource{alive: map[int]Proc{950: p}}
 		m, _ := newRecordMonitor(t, src, "pwburst*")
-		scan := func(procs ...Proc) {
-			src.mu.Lock()
-			src.procs = procs
-			src.mu.Unlock()
-			if _, err := m.Scan(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		scan := scanner(t, m, src)
 		scan()
 		exec := procevents.Event{Kind: procevents.Exec, PID: 950, TGID: 950, Time: startOf(950) + time.Millisecond}
 		rec := record(950, "pwburst6", startOf(950), 20*time.Millisecond, time.Millisecond, 0)
@@ -354,14 +346,7 @@ func TestUnreadExecOfAScannedMember(t *testing.T) {
 	p := proc(970, "pwburst5", 0.001)
 	src := &eventSource{}
 	m, clock := newRecordMonitor(t, src, "pwburst*")
-	scan := func(procs ...Proc) {
-		src.mu.Lock()
-		src.procs = procs
-		src.mu.Unlock()
-		if _, err := m.Scan(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scan := scanner(t, m, src)
 	scan()
 	scan(p)
 	handle(t, m,
