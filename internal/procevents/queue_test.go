@@ -124,6 +124,10 @@ func TestEventsForwardsInOrderUntilTheReaderEnds(t *testing.T) {
 	for range nlsock.MaxConsecutiveErrors {
 		src.send(broken)
 	}
+	// The source returns the last error before the reader announces it:
+	// wait until the reader has ended, or a consumer draining in between
+	// would rightly see the run of failures as two gaps.
+	<-r.done
 	var got []string
 	for e := range r.Events() {
 		got = append(got, e.String())
