@@ -308,6 +308,23 @@ wait_for "the agent to count the demo processes" 15 \
 		[ "$(value procwatch_glob_processes "demo-cache*")" = 0 ]'
 
 if [ "$mode" = run ]; then
+	# Show once what the guide then leaves to the reader: procctl changes
+	# the list, and the agent's series follow. The glob is taken out again,
+	# so the guide's commands start from the list init made.
+	say
+	say "demo: the agent's series now:"
+	scrape
+	show_globs
+	say "demo: procctl --zk $zk globs add --wait 'demo-batch*'"
+	"${procctl[@]}" globs add --wait 'demo-batch*' 2>&1 | sed 's/^/  /'
+	[ "${PIPESTATUS[0]}" = 0 ] || fail "procctl globs add --wait failed"
+	metric_is procwatch_glob_processes 'demo-batch*' 0 || fail "demo-batch* is not in /metrics after --wait returned"
+	say "demo: the agent's series once it returned ('demo-batch*' matches nothing yet: 0):"
+	show_globs
+	say "demo: procctl --zk $zk globs rm 'demo-batch*'"
+	"${procctl[@]}" globs rm 'demo-batch*' | sed 's/^/  /'
+	wait_for "demo-batch* to leave /metrics" 10 eval 'scrape && [ -z "$(value procwatch_glob_processes "demo-batch*")" ]'
+	say "demo: and the agent's series are back to the three globs of init"
 	cat <<EOF
 
 procwatch demo is running; Ctrl-C stops everything it started.
