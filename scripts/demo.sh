@@ -307,6 +307,14 @@ wait_for "the agent to count the demo processes" 15 \
 		[ "$(value procwatch_glob_processes demo-db-worker-with-a-long-name)" = 1 ] &&
 		[ "$(value procwatch_glob_processes "demo-cache*")" = 0 ]'
 
+# add_batch_glob INDENT: procctl globs add --wait 'demo-batch*', then checks
+# that the agent exports the new glob at 0 as soon as the command returns.
+add_batch_glob() {
+	"${procctl[@]}" globs add --wait 'demo-batch*' 2>&1 | sed "s/^/$1/"
+	[ "${PIPESTATUS[0]}" = 0 ] || fail "procctl globs add --wait failed"
+	metric_is procwatch_glob_processes 'demo-batch*' 0 || fail "demo-batch* is not in /metrics after --wait returned"
+}
+
 if [ "$mode" = run ]; then
 	# Show once what the guide then leaves to the reader: procctl changes
 	# the list, and the agent's series follow. The glob is taken out again,
@@ -316,9 +324,7 @@ if [ "$mode" = run ]; then
 	scrape
 	show_globs
 	say "demo: procctl --zk $zk globs add --wait 'demo-batch*'"
-	"${procctl[@]}" globs add --wait 'demo-batch*' 2>&1 | sed 's/^/  /'
-	[ "${PIPESTATUS[0]}" = 0 ] || fail "procctl globs add --wait failed"
-	metric_is procwatch_glob_processes 'demo-batch*' 0 || fail "demo-batch* is not in /metrics after --wait returned"
+	add_batch_glob '  '
 	say "demo: the agent's series once it returned ('demo-batch*' matches nothing yet: 0):"
 	show_globs
 	say "demo: procctl --zk $zk globs rm 'demo-batch*'"
@@ -384,9 +390,7 @@ ok "the agent (pid $agent_pid) is a live member"
 say
 say "Step 3: procctl globs add --wait 'demo-batch*' returns once the agent applied it"
 t0=$(now_us)
-"${procctl[@]}" globs add --wait 'demo-batch*' 2>&1 | sed 's/^/    /'
-[ "${PIPESTATUS[0]}" = 0 ] || fail "procctl globs add --wait failed"
-metric_is procwatch_glob_processes 'demo-batch*' 0 || fail "demo-batch* is not in /metrics after --wait returned"
+add_batch_glob '    '
 ok "procwatch_glob_processes{glob=\"demo-batch*\"} 0 at once, $(since "$t0") after the write began"
 
 say
