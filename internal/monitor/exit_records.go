@@ -337,7 +337,7 @@ func (m *Matcher) appendRecordMatches(dst []int, comm string, nameKnown bool, us
 }
 
 // procOfRecord is what the record says of its process, as a scan would
-// have read it at the exit. With delay accounting on, the exact on-CPU
+// have read it at the exit. When the kernel gives it, the exact on-CPU
 // time is split between user and system as the kernel splits it for
 // /proc/PID/stat; otherwise the tick-sampled times are taken as they are.
 // A thread group's switches are every thread's, where /proc counts the

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -105,6 +106,36 @@ func TestExitRecordFoldsMemberExactly(t *testing.T) {
 		record(10, "nginx", startOf(10), time.Second, 150*time.Millisecond, 0))
 	if g := globOf(t, m, 0); g.CPUUser != 0.2 || g.Exits != 1 {
 		t.Errorf("cpu %g exits %d; want 0.2 as read, and the exit", g.CPUUser, g.Exits)
+	}
+}
+
+// TestExitRecordCountsRunTime: a record with the scheduler's exact
+// on-CPU time is counted at that time, split between user and system in
+// the ratio of its tick-sampled times as /proc/PID/stat splits it; the
+// sampled times, which can be far off on a busy host, count only when the
+// kernel gives no run time.
+func TestExitRecordCountsRunTime(t *testing.T) {
+	for _, c := range []struct {
+		name              string
+		user, sys, run    time.Duration
+		wantUser, wantSys float64
+	}{
+		{"sampled over the run time", 120 * time.Millisecond, 40 * time.Millisecond, 100 * time.Millisecond, 0.075, 0.025},
+		{"sampled under the run time", 60 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond, 0.075, 0.025},
+		{"no system tick", 8 * time.Millisecond, 0, 5 * time.Millisecond, 0.005, 0},
+		{"no user tick", 0, 4 * time.Millisecond, 3 * time.Millisecond, 0, 0.003},
+		{"no tick at all", 0, 0, 2 * time.Millisecond, 0.002, 0},
+		{"no run time", 120 * time.Millisecond, 40 * time.Millisecond, 0, 0.12, 0.04},
+	} {
+		src := &eventSource{alive: map[int]Proc{}}
+		m, _ := newRecordMonitor(t, src, "nginx")
+		rec := record(10, "nginx", startOf(10), time.Second, c.user, 0)
+		rec.SystemCPU, rec.RunTime = c.sys, c.run
+		handle(t, m, procevents.Event{Kind: procevents.Exec, PID: 10, TGID: 10, Time: startOf(10)}, rec)
+		g := globOf(t, m, 0)
+		if math.Abs(g.CPUUser-c.wantUser) > 1e-9 || math.Abs(g.CPUSystem-c.wantSys) > 1e-9 || g.Exits != 1 {
+			t.Errorf("%s: user %g system %g exits %d; want %g %g 1", c.name, g.CPUUser, g.CPUSystem, g.Exits, c.wantUser, c.wantSys)
+		}
 	}
 }
 

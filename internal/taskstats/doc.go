@@ -41,10 +41,10 @@
 // is cut by the kernel to 15 bytes; a shorter comm is the whole basename
 // execve gave it. CPU times are what the kernel samples at each tick
 // (under CONFIG_TICK_CPU_ACCOUNTING), and RunTime the scheduler's exact
-// total when delay accounting is on. Received is the CLOCK_MONOTONIC time
-// at which the reader took the record off the socket, which with Elapsed
-// bounds the task's start (Event.Started): a consumer can tell a reused
-// pid from the process it knew.
+// total on a kernel with CONFIG_TASK_DELAY_ACCT. Received is the
+// CLOCK_MONOTONIC time at which the reader took the record off the
+// socket, which with Elapsed bounds the task's start (Event.Started): a
+// consumer can tell a reused pid from the process it knew.
 //
 // # When it cannot
 //

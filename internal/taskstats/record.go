@@ -62,11 +62,12 @@ type Record struct {
 	UserCPU, SystemCPU time.Duration
 	// RunTime is the task's time on a CPU to the nanosecond (the
 	// scheduler's sum_exec_runtime, cpu_run_virtual_total), which the
-	// kernel fills in only with delay accounting on (the delayacct boot
-	// parameter or sysctl kernel.task_delayacct=1); 0 otherwise. UserCPU
-	// and SystemCPU are sampled at each tick under
-	// CONFIG_TICK_CPU_ACCOUNTING, so they may be off by a few ticks;
-	// /proc/PID/stat scales them to RunTime's value (cputime_adjust).
+	// kernel fills in when built with CONFIG_TASK_DELAY_ACCT, whatever
+	// kernel.task_delayacct says (it gates only the delays); 0 otherwise.
+	// UserCPU and SystemCPU are sampled at each tick under
+	// CONFIG_TICK_CPU_ACCOUNTING, so they may be off by a few ticks on an
+	// idle host and by up to half or twice on a busy one; /proc/PID/stat
+	// scales them to RunTime's value (cputime_adjust).
 	RunTime time.Duration
 	// MinorFaults and MajorFaults are its page faults.
 	MinorFaults, MajorFaults uint64
