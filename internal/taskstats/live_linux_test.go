@@ -2,7 +2,6 @@ package taskstats
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -30,22 +29,14 @@ func cpuNear(got, used time.Duration) bool {
 // reports for it; and the test binary burning CPU in several threads,
 // whose thread group's record carries at least what it burned.
 func TestLiveReaderSeesEveryExit(t *testing.T) {
-	r, err := Open(context.Background())
-	if err != nil {
-		t.Fatalf("exit records are needed here: run the tests as root on the host, on a kernel with CONFIG_TASKSTATS: %v", err)
-	}
+	r := openLive(t)
 	defer r.Close()
 
 	want := map[uint32]time.Duration{}
 	comm := map[uint32]string{}
 	for range 3 {
-		sh := exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done")
-		if err := sh.Run(); err != nil {
-			t.Fatal(err)
-		}
-		pid := uint32(sh.Process.Pid)
-		want[pid] = sh.ProcessState.UserTime() + sh.ProcessState.SystemTime()
-		comm[pid] = "sh"
+		pid, used := spinShell(t)
+		want[pid], comm[pid] = used, "sh"
 	}
 	goPID, goUsed := runBurner(t, 100*time.Millisecond)
 
@@ -109,18 +100,12 @@ func TestLiveReaderSeesEveryExit(t *testing.T) {
 // kernel.task_delayacct says (which gates only the delays), and it is
 // what lets the agent count an exited process's CPU exactly.
 func TestLiveRunTimeIsExact(t *testing.T) {
-	r, err := Open(context.Background())
-	if err != nil {
-		t.Fatalf("exit records are needed here: run the tests as root on the host, on a kernel with CONFIG_TASKSTATS: %v", err)
-	}
+	r := openLive(t)
 	defer r.Close()
 	want := map[uint32]time.Duration{}
 	for range 3 {
-		sh := exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done")
-		if err := sh.Run(); err != nil {
-			t.Fatal(err)
-		}
-		want[uint32(sh.Process.Pid)] = sh.ProcessState.UserTime() + sh.ProcessState.SystemTime()
+		pid, used := spinShell(t)
+		want[pid] = used
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), liveWait)
 	defer cancel()
