@@ -1,7 +1,6 @@
 package taskstats
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"testing"
@@ -42,24 +41,3 @@ func runBurner(t *testing.T, d time.Duration) (pid uint32, used time.Duration) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
-
-// openLive opens a Reader on this host, or fails saying what it needs.
-func openLive(t *testing.T) *Reader {
-	t.Helper()
-	r, err := Open(context.Background())
-	if err != nil {
-		t.Fatalf("exit records are needed here: run the tests as root on the host, on a kernel with CONFIG_TASKSTATS: %v", err)
-	}
-	return r
-}
-
-// spinShell runs a shell of one thread that spins for about 100 ms of CPU
-// and returns its pid and the CPU wait4 reported for it.
-func spinShell(t *testing.T) (pid uint32, used time.Duration) {
-	t.Helper()
-	sh := exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done")
-	if err := sh.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return uint32(sh.Process.Pid), sh.ProcessState.UserTime() + sh.ProcessState.SystemTime()
-}
