@@ -2,13 +2,10 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/procwatch/procwatch/internal/testutil"
 )
@@ -41,18 +38,7 @@ func TestGCPercent(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-			var body string
-			testutil.EventuallySaying(t, 30*time.Second, "/metrics to answer", func() (bool, string) {
-				resp, err := http.Get("http://" + addr + "/metrics")
-				if err != nil {
-					return false, err.Error() + "\n" + stderr.String()
-				}
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
-				body = string(b)
-				return err == nil && resp.StatusCode == http.StatusOK, resp.Status
-			})
-			if !strings.Contains(body, tc.want) {
+			if body := scrapeWhenUp(t, addr, &stderr); !strings.Contains(body, tc.want) {
 				t.Errorf("with %v, /metrics lacks %q", tc.env, tc.want)
 			}
 		})

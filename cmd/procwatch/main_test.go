@@ -365,3 +365,22 @@ func freeAddr(t *testing.T) string {
 	}
 	return addr
 }
+
+// scrapeWhenUp waits until the binary at addr serves /metrics and returns
+// the body: the listener comes up beside, not before, the first list in
+// force. The binary's stderr is in the message while it does not answer.
+func scrapeWhenUp(t *testing.T, addr string, stderr *testutil.Buffer) string {
+	t.Helper()
+	var body string
+	testutil.EventuallySaying(t, 30*time.Second, "/metrics to answer", func() (bool, string) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false, err.Error() + "\n" + stderr.String()
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		body = string(b)
+		return err == nil && resp.StatusCode == http.StatusOK, resp.Status
+	})
+	return body
+}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,17 +57,8 @@ func TestStartupPagesReleased(t *testing.T) {
 	if released.Mappings == 0 || released.Bytes == 0 {
 		t.Fatalf("released %+v, want some pages", released)
 	}
-	// A scrape runs the code that steady state runs. The list from the
-	// cache can be in force before the listener is up, so the scrape waits
-	// for the server to answer.
-	testutil.EventuallySaying(t, 30*time.Second, "/metrics to answer", func() (bool, string) {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			return false, err.Error()
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status
-	})
+	// A scrape runs the code that steady state runs.
+	scrapeWhenUp(t, addr, &stderr)
 	resident := readOnlyResident(t, cmd.Process.Pid, bin)
 	t.Logf("released %d KiB in %d mappings; %d KiB resident after a scrape", released.Bytes>>10, released.Mappings, resident>>10)
 	if resident == 0 {
